@@ -1,0 +1,10 @@
+#include "tools/builtin-tools.h"
+
+namespace chorus::tools {
+
+ToolRegistry make_builtin_registry() {
+  ToolRegistry registry;
+  return registry;
+}
+
+}  // namespace chorus::tools
