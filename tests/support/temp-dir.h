@@ -1,0 +1,23 @@
+#pragma once
+// A temporary directory removed (recursively) when the object goes away.
+#include <filesystem>
+#include <string>
+
+namespace chorus::testing {
+
+class TempDir {
+ public:
+  // Creates a fresh directory under $TMPDIR (or /tmp) named chorus-<prefix>-XXXXXX.
+  explicit TempDir(const std::string& prefix = "test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  // path() / name.
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace chorus::testing
