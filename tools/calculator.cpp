@@ -1,5 +1,7 @@
 #include "tools/calculator.h"
 
+#include "tools/text-util.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -187,26 +189,6 @@ const Function* find_function(const std::string& name) {
   return nullptr;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // "; did you mean 'sqrt'?" when a known name is close to `name`, else "".
 std::string suggestion(const std::string& name, bool functions_first) {
@@ -526,7 +508,7 @@ class Parser {
       syntax_error(t.pos, "expected a number, a name or '(', found " + describe(t));
     }
     ++i_;
-    const std::string name = lower(t.text);
+    const std::string name = ascii_lower(t.text);
     const bool called = peek().kind == Token::lparen;
     if (!called) {
       if (name == "pi" || name == "π") return {std::numbers::pi};

@@ -1,5 +1,7 @@
 #include "tools/calendar.h"
 
+#include "tools/text-util.h"
+
 #include <date/date.h>
 #include <date/iso_week.h>
 #include <date/tz.h>
@@ -194,26 +196,6 @@ sys_days date_arg(const json& args, const std::string& key, const std::string& o
 
 // ---- time zones -----------------------------------------------------------------------------------
 
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // The zone named `name`; a case-insensitive exact match is accepted, anything else suggests the closest.
 const date::time_zone* find_zone(const std::string& name) {
@@ -224,11 +206,11 @@ const date::time_zone* find_zone(const std::string& name) {
   std::vector<std::string> names;
   const auto& db = date::get_tzdb();
   for (const auto& z : db.zones) names.push_back(z.name());  // with the OS database, links are zones too
-  const std::string wanted = lower(name);
+  const std::string wanted = ascii_lower(name);
   std::string best;
   std::size_t best_distance = wanted.size() / 5 + 1;
   for (const auto& n : names) {
-    const std::size_t d = edit_distance(wanted, lower(n));
+    const std::size_t d = edit_distance(wanted, ascii_lower(n));
     if (d == 0) return date::locate_zone(n);
     if (d < best_distance) best = n, best_distance = d;
   }

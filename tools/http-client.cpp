@@ -1,5 +1,7 @@
 #include "tools/http-client.h"
 
+#include "tools/text-util.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -19,17 +21,6 @@ void ensure_curl_initialised() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return text;
-}
 
 long env_long(const char* name, long fallback) {
   const char* value = std::getenv(name);
@@ -83,7 +74,7 @@ size_t write_header(char* data, size_t size, size_t count, void* user) {
   }
   const auto colon = line.find(':');
   if (colon == std::string_view::npos) return n;
-  std::string name = lowercase(trim(line.substr(0, colon)));
+  std::string name = ascii_lower(trim(line.substr(0, colon)));
   std::string value(trim(line.substr(colon + 1)));
   auto [it, inserted] = headers->emplace(name, value);
   if (!inserted) it->second += ", " + value;
@@ -220,7 +211,7 @@ HttpOptions http_options_from_environment() {
 }
 
 std::string HttpResponse::header(std::string_view name) const {
-  auto it = headers.find(lowercase(name));
+  auto it = headers.find(ascii_lower(name));
   return it == headers.end() ? std::string() : it->second;
 }
 
@@ -296,8 +287,8 @@ UrlParts parse_url(const std::string& url) {
     return out;
   };
   UrlParts parts;
-  parts.scheme = lowercase(part(CURLUPART_SCHEME));
-  parts.host = lowercase(part(CURLUPART_HOST));
+  parts.scheme = ascii_lower(part(CURLUPART_SCHEME));
+  parts.host = ascii_lower(part(CURLUPART_HOST));
   if (parts.host.size() > 1 && parts.host.front() == '[' && parts.host.back() == ']')
     parts.host = parts.host.substr(1, parts.host.size() - 2);
   const std::string port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
@@ -354,9 +345,9 @@ std::string build_url(const std::string& base, const QueryParams& query) {
 
 bool host_allowed(std::string_view host, const std::vector<std::string>& allowed_hosts) {
   if (allowed_hosts.empty()) return true;
-  const std::string h = lowercase(host);
+  const std::string h = ascii_lower(host);
   for (const std::string& entry : allowed_hosts) {
-    const std::string e = lowercase(trim(entry));
+    const std::string e = ascii_lower(trim(entry));
     if (e == "*" || e == h) return true;
     if (e.size() > 2 && e.starts_with("*.") && h.size() > e.size() - 1 && h.ends_with(e.substr(1))) return true;
   }
@@ -368,7 +359,7 @@ std::vector<std::string> split_host_list(std::string_view text) {
   while (!text.empty()) {
     const auto comma = text.find(',');
     const std::string_view item = trim(text.substr(0, comma));
-    if (!item.empty()) out.push_back(lowercase(item));
+    if (!item.empty()) out.push_back(ascii_lower(item));
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
   }

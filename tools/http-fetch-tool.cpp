@@ -1,5 +1,7 @@
 #include "tools/http-fetch-tool.h"
 
+#include "tools/text-util.h"
+
 #include "tools/html-text.h"
 
 #include <algorithm>
@@ -27,8 +29,7 @@ nlohmann::json parameters_schema() {
 std::string media_type(const std::string& content_type) {
   std::string out = content_type.substr(0, content_type.find(';'));
   out.erase(std::remove_if(out.begin(), out.end(), [](unsigned char c) { return std::isspace(c); }), out.end());
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
+  return ascii_lower(out);
 }
 
 BodyKind classify(const std::string& type, const std::string& body) {
@@ -41,8 +42,7 @@ BodyKind classify(const std::string& type, const std::string& body) {
   // No Content-Type: sniff the first kilobyte.
   const std::string head = body.substr(0, 1024);
   if (head.find('\0') != std::string::npos) return BodyKind::binary;
-  std::string lower = head;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string lower = ascii_lower(head);
   return lower.find("<html") != std::string::npos || lower.find("<!doctype html") != std::string::npos
              ? BodyKind::html
              : BodyKind::text;
