@@ -1,6 +1,7 @@
 // The engine's forward pass against the independent float64 numpy reference (shared/oracle), on random
 // models made by the reference's own generator: logits within 1e-4, identical greedy continuations,
 // and incremental decoding equal to a full prefill.
+#include "inference/generator.h"
 #include "inference/model.h"
 #include "tests/support/oracle.h"
 #include "tests/support/temp-dir.h"
@@ -81,13 +82,14 @@ TEST_P(ModelOracle, LogitsAndGreedyMatchReference) {
   std::printf("[%s] max |logit delta| vs oracle = %.3g\n", v.name, max_delta);
   EXPECT_LE(max_delta, 1e-4) << v.name;
 
-  // Greedy continuation through the KV cache (one token per step).
-  std::vector<int64_t> generated;
-  auto next = logits[-1].argmax().item<int64_t>();
-  for (int i = 0; i < kGreedy; ++i) {
-    generated.push_back(next);
-    next = model->forward({next}, cache, true)[0].argmax().item<int64_t>();
-  }
+  // Greedy continuation through the generator (a fresh cache: prefill, then one token per step).
+  auto gen_cache = model->new_cache();
+  GenerationRequest request;
+  request.prompt = ids;
+  request.sampling.temperature = 0;
+  request.max_new_tokens = kGreedy;
+  auto generated = generate(*model, nullptr, gen_cache, request).ids;
+  ASSERT_EQ(generated.size(), static_cast<size_t>(kGreedy));
   const auto& expected = ref["generated"];
   const auto& margins = ref["greedy_margins"];
   for (int i = 0; i < kGreedy; ++i) {
