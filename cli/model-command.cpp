@@ -1,6 +1,8 @@
 // chorus model info|logits|generate: inspect and run a Hugging Face model directory.
 #include "cli/command-registry.h"
 #include "cli/inference-args.h"
+#include "cli/model-files.h"
+#include "inference/generator.h"
 #include "inference/model.h"
 #include "inference/safetensors.h"
 
@@ -87,6 +89,68 @@ void install_model_command(CLI::App& root) {
         text += "]";
       }
       std::cout << text << "\n]}\n";
+    });
+  });
+
+  static std::string gen_dir, gen_ids, gen_prompt, gen_chat;
+  static std::string gen_device = "cpu";
+  static int64_t gen_max_new = 128;
+  static inference::SamplingParams gen_sampling{.temperature = 0};
+  static std::vector<std::string> gen_stops;
+  auto* generate = model->add_subcommand(
+      "generate", "Generate tokens; prints {\"ids\", \"text\", \"prompt_tokens\", \"tokens_per_second\", \"finish_reason\"}");
+  generate->add_option("--model", gen_dir, "Model directory")->required();
+  auto* ids_opt = generate->add_option("--ids", gen_ids, "Prompt as comma-separated token ids");
+  auto* prompt_opt = generate->add_option("--prompt", gen_prompt, "Prompt text (encoded with special tokens, e.g. BOS)");
+  auto* chat_opt = generate->add_option("--chat", gen_chat, "JSON file {\"messages\": [...], \"tools\": [...]} rendered "
+                                                           "with the model's chat template (generation prompt on)");
+  ids_opt->excludes(prompt_opt)->excludes(chat_opt);
+  prompt_opt->excludes(chat_opt);
+  generate->add_option("--max-new-tokens", gen_max_new, "Most tokens to generate")->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  generate->add_option("--temperature", gen_sampling.temperature, "0 = greedy (the default)")->capture_default_str();
+  generate->add_option("--top-p", gen_sampling.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
+  generate->add_option("--top-k", gen_sampling.top_k, "Keep the k most likely tokens (0 = off)")->capture_default_str();
+  generate->add_option("--min-p", gen_sampling.min_p, "Drop tokens below min_p x the top probability")->capture_default_str();
+  generate->add_option("--repetition-penalty", gen_sampling.repetition_penalty, "HF repetition penalty (1 = off)")
+      ->capture_default_str();
+  generate->add_option("--seed", gen_sampling.seed, "Random seed")->capture_default_str();
+  generate->add_option("--stop", gen_stops, "A stop string (repeatable)");
+  add_device_option(generate, gen_device);
+  generate->callback([] {
+    run_reporting_errors("model generate", [] {
+      if (gen_ids.empty() && gen_prompt.empty() && gen_chat.empty())
+        throw std::invalid_argument("give the prompt with --ids, --prompt or --chat");
+      auto m = inference::Model::load(gen_dir, load_options(gen_device));
+      std::optional<inference::Tokenizer> tokenizer;
+      if (std::filesystem::exists(std::filesystem::path(gen_dir) / "tokenizer.json") || gen_ids.empty())
+        tokenizer.emplace(load_tokenizer(gen_dir));
+      inference::GenerationRequest request;
+      request.sampling = gen_sampling;
+      request.max_new_tokens = gen_max_new;
+      request.stop_strings = gen_stops;
+      request.stop_token_ids = m->config().eos_token_ids;
+      if (!gen_ids.empty()) {
+        request.prompt = parse_ids(gen_ids, "--ids");
+      } else {
+        const bool chat = !gen_chat.empty();
+        std::string text = chat ? render_chat(gen_dir, read_json_file(gen_chat), /*default=*/true) : gen_prompt;
+        for (auto id : tokenizer->encode(text, /*add_special_tokens=*/!chat)) request.prompt.push_back(id);
+      }
+      if (tokenizer) {
+        auto config = inference::TokenizerConfig::load(gen_dir);
+        if (config.eos_token)
+          if (auto eos = tokenizer->token_to_id(*config.eos_token)) request.stop_token_ids.push_back(*eos);
+      }
+      auto cache = m->new_cache();
+      auto result = inference::generate(*m, tokenizer ? &*tokenizer : nullptr, cache, request);
+      json out = {{"ids", result.ids},
+                  {"text", result.text},
+                  {"prompt_tokens", result.prompt_tokens},
+                  {"tokens_per_second", result.decode_tokens_per_second()},
+                  {"prefill_seconds", result.prefill_seconds},
+                  {"finish_reason", result.finish_reason}};
+      std::cout << out.dump(2) << "\n";
     });
   });
 }
