@@ -157,16 +157,18 @@ torch::Tensor Model::attention(const Layer& l, int64_t index, const torch::Tenso
   auto values = cache.values(index);  // [Hkv, T, D]
   const int64_t T = keys.size(1);
   const int64_t window = config_.window(index);
-  // Visibility: key position <= query position, and within the sliding window when there is one.
-  torch::Tensor mask;  // [Hkv, 1, n, T] additive, or undefined when everything is visible
-  if (n > 1 || window > 0) {
+  // Visibility: key position <= query position, and within the sliding window when there is one. Returns an
+  // additive mask [Hkv, 1, nb, T] for queries [s, s + nb), or an undefined tensor when everything is visible.
+  const bool needs_mask = n > 1 || window > 0;
+  auto mask_for = [&](int64_t s, int64_t nb) -> torch::Tensor {
+    if (!needs_mask) return {};
     auto kpos = cache.positions(index).unsqueeze(1).unsqueeze(1);  // [Hkv, 1, 1, T]
-    auto qpos = positions.view({1, 1, n, 1});
+    auto qpos = positions.narrow(0, s, nb).view({1, 1, nb, 1});
     auto visible = kpos <= qpos;
     if (window > 0) visible = visible & (kpos > qpos - window);
-    mask = torch::zeros(visible.sizes(), torch::TensorOptions().dtype(x.scalar_type()).device(x.device()))
-               .masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
-  }
+    return torch::zeros(visible.sizes(), torch::TensorOptions().dtype(x.scalar_type()).device(x.device()))
+        .masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
+  };
   torch::Tensor out;  // [Hkv, G, n, D]
 #if CHORUS_HAS_SDPA
   {
@@ -174,16 +176,26 @@ torch::Tensor Model::attention(const Layer& l, int64_t index, const torch::Tenso
     auto k4 = keys.unsqueeze(1).expand({Hkv, G, T, D});
     auto v4 = values.unsqueeze(1).expand({Hkv, G, T, D});
     c10::optional<torch::Tensor> m;
-    if (mask.defined()) m = mask.expand({Hkv, G, n, T});
+    if (needs_mask) m = mask_for(0, n).expand({Hkv, G, n, T});
     out = at::scaled_dot_product_attention(q4, k4, v4, m);
   }
 #else
   {
-    auto q3 = q.reshape({Hkv, G * n, D});
-    auto scores = torch::matmul(q3, keys.transpose(1, 2)).view({Hkv, G, n, T}) / std::sqrt(static_cast<double>(D));
-    if (mask.defined()) scores = scores + mask;
-    auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(x.scalar_type());
-    out = torch::matmul(probs.view({Hkv, G * n, T}), values).view({Hkv, G, n, D});
+    // Queries in blocks, so a long prefill never materialises the whole [heads, n, T] score tensor.
+    constexpr int64_t kQueryBlock = 128;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+    auto q4 = q.view({Hkv, G, n, D});
+    auto keys_t = keys.transpose(1, 2);
+    std::vector<torch::Tensor> parts;
+    for (int64_t s = 0; s < n; s += kQueryBlock) {
+      const int64_t nb = std::min(kQueryBlock, n - s);
+      auto qb = q4.narrow(2, s, nb).reshape({Hkv, G * nb, D});
+      auto scores = torch::matmul(qb, keys_t).view({Hkv, G, nb, T}) * scale;
+      if (needs_mask) scores = scores + mask_for(s, nb);
+      auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(x.scalar_type());
+      parts.push_back(torch::matmul(probs.view({Hkv, G * nb, T}), values).view({Hkv, G, nb, D}));
+    }
+    out = parts.size() == 1 ? parts[0] : torch::cat(parts, 2);
   }
 #endif
   auto merged = out.reshape({Hq, n, D}).transpose(0, 1).reshape({n, Hq * D});

@@ -41,6 +41,8 @@ std::vector<Variant> variants() {
       {"llama_3shards", {"--arch", "llama", "--layers", "3", "--hidden", "64", "--heads", "4", "--kv-heads", "2",
                          "--intermediate", "128", "--vocab", "256", "--std", "0.1", "--shards", "3"}, 16},
       {"llama_mqa", with_base({"--arch", "llama", "--kv-heads", "1"}), 16},
+      // Longer than the attention's query block (128) and the window: exercises blocked prefill with masks.
+      {"mistral_long_300", with_base({"--arch", "mistral", "--sliding-window", "50"}), 300},
   };
 }
 
