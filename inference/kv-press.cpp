@@ -1,0 +1,40 @@
+#include "inference/kv-press.h"
+
+#include <map>
+#include <stdexcept>
+
+namespace chorus::inference {
+namespace {
+
+std::map<std::string, KvPressFactory>& registry() {
+  static std::map<std::string, KvPressFactory> factories;  // function-local: safe during static init
+  return factories;
+}
+
+}  // namespace
+
+KvPress::~KvPress() = default;
+
+bool KvPress::needs_queries() const { return false; }
+
+KvPressRegistrar::KvPressRegistrar(const std::string& name, KvPressFactory factory) {
+  if (!registry().emplace(name, std::move(factory)).second) throw std::logic_error("duplicate press: " + name);
+}
+
+std::unique_ptr<KvPress> make_press(const std::string& name, const PressOptions& options) {
+  auto it = registry().find(name);
+  if (it == registry().end()) {
+    std::string known;
+    for (const auto& [n, f] : registry()) known += (known.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown KV press '" + name + "' (known: " + known + ")");
+  }
+  return it->second(options);
+}
+
+std::vector<std::string> press_names() {
+  std::vector<std::string> names;
+  for (const auto& [n, f] : registry()) names.push_back(n);
+  return names;
+}
+
+}  // namespace chorus::inference
