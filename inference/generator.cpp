@@ -41,11 +41,11 @@ GenerationResult generate(const Model& model, const Tokenizer* tokenizer, KvCach
   for (const auto& s : request.stop_strings) longest_stop = std::max(longest_stop, s.size());
 
   auto start = Clock::now();
-  auto logits = model.forward(request.prompt, cache, /*last_only=*/true);
+  auto logits = model.forward(request.prompt, cache, /*last_only=*/true, request.observer);
   result.prefill_seconds = seconds_since(start);
   start = Clock::now();
   for (int64_t step = 0; step < request.max_new_tokens; ++step) {
-    if (step > 0) logits = model.forward({context.back()}, cache, /*last_only=*/true);
+    if (step > 0) logits = model.forward({context.back()}, cache, /*last_only=*/true, request.observer);
     const int64_t id = sampler.sample(logits[0], context, result.ids.size());
     context.push_back(id);
     result.ids.push_back(id);

@@ -18,6 +18,7 @@ struct GenerationRequest {
   int64_t max_new_tokens = 256;
   std::vector<int64_t> stop_token_ids;     // e.g. the model's eos ids; included in ids, not in text
   std::vector<std::string> stop_strings;   // generation ends when the text contains one; it is cut from text
+  LayerObserver observer;                  // given to every forward (e.g. a StreamingEvictor's); may be empty
 };
 
 struct GenerationResult {

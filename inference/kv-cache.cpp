@@ -1,16 +1,28 @@
 #include "inference/kv-cache.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <stdexcept>
 
 namespace chorus::inference {
+namespace {
+
+uint64_t next_stamp() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
+
+}  // namespace
 
 KvCache::KvCache(int64_t num_layers, int64_t num_kv_heads, int64_t head_dim, torch::Dtype dtype,
                  torch::Device device)
     : layers_(static_cast<size_t>(num_layers)),
       num_kv_heads_(num_kv_heads),
       head_dim_(head_dim),
-      options_(torch::TensorOptions().dtype(dtype).device(device)) {}
+      options_(torch::TensorOptions().dtype(dtype).device(device)) {
+  for (auto& l : layers_) l.stamp = next_stamp();
+}
 
 void KvCache::reserve(Layer& layer, int64_t capacity) {
   auto keys = torch::empty({num_kv_heads_, capacity, head_dim_}, options_);
@@ -77,6 +89,40 @@ void KvCache::retain(int64_t layer_index, const torch::Tensor& indices) {
   layer.values.narrow(1, 0, k).copy_(new_values);
   layer.positions.narrow(1, 0, k).copy_(new_positions);
   layer.length = k;
+  layer.stamp = next_stamp();
+}
+
+void KvCache::remove_one(int64_t layer_index, const torch::Tensor& index) {
+  Layer& layer = layers_.at(static_cast<size_t>(layer_index));
+  if (index.dim() != 1 || index.size(0) != num_kv_heads_)
+    throw std::invalid_argument("KvCache::remove_one: index must be [kv_heads]");
+  auto idx = index.to(torch::kCPU, torch::kInt64).contiguous();
+  const int64_t* at = idx.data_ptr<int64_t>();
+  const int64_t L = layer.length;
+  for (int64_t h = 0; h < num_kv_heads_; ++h)
+    if (at[h] < 0 || at[h] >= L) throw std::invalid_argument("KvCache::remove_one: index out of range");
+  if (!layer.keys.device().is_cpu()) {  // on an accelerator, a gather is the fast way
+    auto all = torch::arange(L, torch::kInt64).unsqueeze(0).expand({num_kv_heads_, L});
+    auto keep = all.ne(idx.unsqueeze(1));
+    retain(layer_index, all.masked_select(keep).view({num_kv_heads_, L - 1}));
+    return;
+  }
+  // Per head, the entries after the removed one move down one slot (rows of a head are contiguous).
+  const int64_t cap = layer.keys.size(1);
+  const size_t row = static_cast<size_t>(head_dim_) * layer.keys.element_size();
+  auto* keys = static_cast<char*>(layer.keys.data_ptr());
+  auto* values = static_cast<char*>(layer.values.data_ptr());
+  auto* positions = layer.positions.data_ptr<int64_t>();
+  for (int64_t h = 0; h < num_kv_heads_; ++h) {
+    const int64_t i = at[h], tail = L - 1 - i;
+    if (tail <= 0) continue;
+    const size_t base = static_cast<size_t>(h * cap + i);
+    std::memmove(keys + base * row, keys + (base + 1) * row, static_cast<size_t>(tail) * row);
+    std::memmove(values + base * row, values + (base + 1) * row, static_cast<size_t>(tail) * row);
+    std::memmove(positions + base, positions + base + 1, static_cast<size_t>(tail) * sizeof(int64_t));
+  }
+  layer.length = L - 1;
+  layer.stamp = next_stamp();
 }
 
 int64_t KvCache::bytes() const {
@@ -95,7 +141,10 @@ int64_t KvCache::allocated_bytes() const {
 }
 
 void KvCache::clear() {
-  for (auto& l : layers_) l = Layer{};
+  for (auto& l : layers_) {
+    l = Layer{};
+    l.stamp = next_stamp();
+  }
   seen_tokens_ = 0;
 }
 

@@ -28,6 +28,11 @@ class KvCache {
   int64_t size(int64_t layer) const { return layers_[layer].length; }
   // Keeps only entries `indices` ([kv_heads, k] int64, per head, any order; kept sorted by position).
   void retain(int64_t layer, const torch::Tensor& indices);
+  // Removes one entry per head (`index` [kv_heads] int64), shifting later entries down in place.
+  void remove_one(int64_t layer, const torch::Tensor& index);
+  // Changes whenever entries of `layer` are removed or reordered (retain, remove_one, clear); never the same
+  // value in two caches, so an observer can tell whether what it saw is still there (appends keep it).
+  uint64_t edit_stamp(int64_t layer) const { return layers_.at(static_cast<size_t>(layer)).stamp; }
   // Tokens seen so far (the next token's position), whatever was evicted.
   int64_t seen_tokens() const { return seen_tokens_; }
   // Marks `n` more tokens as seen (called once per forward, after all layers appended).
@@ -46,6 +51,7 @@ class KvCache {
   struct Layer {
     torch::Tensor keys, values, positions;  // capacity-sized buffers
     int64_t length = 0;
+    uint64_t stamp = 0;
   };
   void reserve(Layer& layer, int64_t capacity);
   std::vector<Layer> layers_;

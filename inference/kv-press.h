@@ -36,6 +36,7 @@ struct PressOptions {
   bool filters_stored = false;    // qfilters: `filters` are the official stored q_filters (= -filters)
   torch::Tensor phi;              // leverage/compactor: Gaussian sketch [n_kv, d, k] or [d, k] (required)
   std::optional<double> blending; // compactor: weight of leverage (default: compression_ratio)
+  std::string leverage_method = "kvpress";  // leverage/compactor: "kvpress" (ridge, Cholesky) or "eig" (paper Alg. 1)
   int64_t sink_start = 8;         // compactor: leading positions protected
   int64_t sink_end = 4;           // compactor: trailing positions protected
   uint64_t seed = 0;              // random: generator seed (combined with the layer index)
@@ -53,6 +54,10 @@ class KvPress {
   virtual torch::Tensor score(const PressInput& input) const = 0;
   // True when score() reads PressInput::queries.
   virtual bool needs_queries() const;
+  // True when score() reads PressInput::prerope_keys.
+  virtual bool needs_prerope_keys() const;
+  // True when an entry's score depends on that entry alone (so scores can be kept instead of recomputed).
+  virtual bool per_entry() const;
 };
 
 // Builds a press from options; used by the registry.
@@ -60,13 +65,15 @@ using KvPressFactory = std::function<std::unique_ptr<KvPress>(const PressOptions
 
 // Creates the press registered as `name`; throws std::invalid_argument for an unknown name.
 std::unique_ptr<KvPress> make_press(const std::string& name, const PressOptions& options = {});
-// Names of all registered presses, sorted.
+// Names of all registered presses, sorted (aliases excluded).
 std::vector<std::string> press_names();
+// The registered name `name` stands for (an alias such as "streaming" resolves to "streaming_llm").
+std::string canonical_press_name(const std::string& name);
 
 // A static instance registers a press factory under a name at program start.
 struct KvPressRegistrar {
   // Registers `factory` as `name`; throws std::logic_error for a duplicate name.
-  KvPressRegistrar(const std::string& name, KvPressFactory factory);
+  KvPressRegistrar(const std::string& name, KvPressFactory factory, const std::vector<std::string>& aliases = {});
 };
 
 }  // namespace chorus::inference

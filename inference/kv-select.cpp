@@ -20,6 +20,20 @@ int64_t keep_count_for_compression(int64_t T, double compression_ratio) {
   return clamp_count(static_cast<int64_t>(static_cast<double>(T) * (1.0 - compression_ratio)), T);
 }
 
+torch::Tensor lowest_scored(const torch::Tensor& scores, int64_t protect_first, int64_t protect_last) {
+  if (scores.dim() != 2) throw std::invalid_argument("lowest_scored: scores must be [n_kv, T]");
+  const int64_t H = scores.size(0), T = scores.size(1);
+  if (protect_first < 0 || protect_last < 0 || protect_first + protect_last >= T)
+    throw std::invalid_argument("lowest_scored: nothing is left to drop after the protected entries");
+  auto s = scores.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+  if (torch::isnan(s).any().item<bool>()) throw std::invalid_argument("lowest_scored: scores contain NaN");
+  auto out = torch::empty({H}, torch::kInt64);
+  const double* p = s.data_ptr<double>();
+  int64_t* o = out.data_ptr<int64_t>();
+  for (int64_t h = 0; h < H; ++h) o[h] = lowest_scored_index(p + h * T, T, protect_first, protect_last);
+  return out;
+}
+
 torch::Tensor select_kept(const torch::Tensor& scores, int64_t keep_count, bool per_head, int64_t protect_first,
                           int64_t protect_last) {
   if (scores.dim() != 2) throw std::invalid_argument("select_kept: scores must be [n_kv, T]");

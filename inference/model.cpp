@@ -151,7 +151,6 @@ torch::Tensor Model::attention(const Layer& l, int64_t index, const torch::Tenso
   q = Rope::apply(q, cos, sin);
   auto k = Rope::apply(k_pre, cos, sin);
   cache.append(index, k, v, positions);
-  if (observer) observer(LayerActivations{index, x, q, k_pre, positions}, cache);
 
   auto keys = cache.keys(index);      // [Hkv, T, D]
   auto values = cache.values(index);  // [Hkv, T, D]
@@ -198,6 +197,8 @@ torch::Tensor Model::attention(const Layer& l, int64_t index, const torch::Tenso
     out = parts.size() == 1 ? parts[0] : torch::cat(parts, 2);
   }
 #endif
+  // Attention ran over everything the cache held: an observer that compresses affects later forwards only.
+  if (observer) observer(LayerActivations{index, x, q, k_pre, positions}, cache);
   auto merged = out.reshape({Hq, n, D}).transpose(0, 1).reshape({n, Hq * D});
   return torch::linear(merged, l.o, l.o_bias);
 }

@@ -28,7 +28,8 @@ struct LayerActivations {
   const torch::Tensor& positions;     // [n] int64
 };
 
-// Called for every layer of a forward, after the new keys/values were appended to the cache.
+// Called for every layer of a forward, after the new keys/values were appended to the cache and that layer's
+// attention ran over the whole cache; changes it makes to the cache (KV compression) apply from the next forward.
 using LayerObserver = std::function<void(const LayerActivations&, KvCache&)>;
 
 class Model {

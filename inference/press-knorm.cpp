@@ -7,6 +7,7 @@ namespace {
 class KnormPress final : public KvPress {
  public:
   std::string name() const override { return "knorm"; }
+  bool per_entry() const override { return true; }
   torch::Tensor score(const PressInput& in) const override {
     return in.keys.to(torch::kFloat64).norm(2, {-1}).neg().to(torch::kFloat32);
   }

@@ -17,6 +17,7 @@ class QFiltersPress final : public KvPress {
     if (o.filters_stored) filters_ = filters_.neg();
   }
   std::string name() const override { return "qfilters"; }
+  bool per_entry() const override { return true; }
   torch::Tensor score(const PressInput& in) const override {
     auto f = filters_;
     if (f.dim() == 3) {

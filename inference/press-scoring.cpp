@@ -1,6 +1,7 @@
 #include "inference/press-scoring.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -12,7 +13,10 @@ torch::Tensor zscore_global(const torch::Tensor& x) {
   return (s - s.mean()) / s.std().clamp_min(1e-6);
 }
 
-torch::Tensor ridge_leverage(const torch::Tensor& prerope_keys, const torch::Tensor& phi) {
+namespace {
+
+// The centred pre-RoPE keys times the sketch, Xs [n_kv, S, k], float64 on the CPU.
+torch::Tensor sketch_keys(const torch::Tensor& prerope_keys, const torch::Tensor& phi) {
   auto k = prerope_keys.to(torch::kCPU, torch::kFloat64);
   auto p = phi.to(torch::kCPU, torch::kFloat64);
   const int64_t n_kv = k.size(0), d = k.size(2);
@@ -20,10 +24,16 @@ torch::Tensor ridge_leverage(const torch::Tensor& prerope_keys, const torch::Ten
   if (p.dim() != 3 || p.size(0) != n_kv || p.size(1) != d)
     throw std::invalid_argument("leverage: phi must be [d, k] or [n_kv, d, k]");
   auto x = k - k.mean(1, true);
-  auto xs = torch::matmul(x, p);                    // [n_kv, S, k]
+  return torch::matmul(x, p);
+}
+
+}  // namespace
+
+torch::Tensor ridge_leverage(const torch::Tensor& prerope_keys, const torch::Tensor& phi) {
+  auto xs = sketch_keys(prerope_keys, phi);         // [n_kv, S, k]
   auto g = torch::matmul(xs.transpose(1, 2), xs);   // [n_kv, k, k]
   g = 0.5 * (g + g.transpose(1, 2));
-  auto eye = torch::eye(p.size(2), torch::kFloat64);
+  auto eye = torch::eye(xs.size(2), torch::kFloat64);
   double c = 1e-2;
   bool ok = false;
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -37,6 +47,34 @@ torch::Tensor ridge_leverage(const torch::Tensor& prerope_keys, const torch::Ten
   if (!ok) throw std::runtime_error("leverage: Cholesky failed after 5 tries");
   auto y = torch::linalg_solve(g + c * eye, xs.transpose(1, 2));  // [n_kv, k, S]
   return (xs * y.transpose(1, 2)).sum(-1).clamp_min(0.0);
+}
+
+torch::Tensor eig_leverage(const torch::Tensor& prerope_keys, const torch::Tensor& phi) {
+  auto xs = sketch_keys(prerope_keys, phi);  // [n_kv, S, k]
+  const int64_t n_kv = xs.size(0), S = xs.size(1), kdim = xs.size(2);
+  const double tol = static_cast<double>(std::max(S, kdim)) * std::numeric_limits<double>::epsilon();
+  auto out = torch::zeros({n_kv, S}, torch::kFloat64);
+  for (int64_t h = 0; h < n_kv; ++h) {
+    auto x = xs[h];
+    auto g = torch::matmul(x.t(), x);
+    auto [w, v] = torch::linalg_eigh(0.5 * (g + g.t()));
+    const double wmax = w.numel() ? w.max().item<double>() : 0.0;
+    if (wmax <= 0) continue;  // all keys equal: nothing has leverage
+    auto keep = w.gt(tol * wmax).nonzero().squeeze(1);
+    auto u = torch::matmul(x, v.index_select(1, keep)) / w.index_select(0, keep).sqrt();
+    out[h].copy_((u * u).sum(1));
+  }
+  return out;
+}
+
+void check_leverage_method(const std::string& press, const std::string& method) {
+  if (method != "kvpress" && method != "eig")
+    throw std::invalid_argument(press + ": leverage_method '" + method + "': expected kvpress or eig");
+}
+
+torch::Tensor sketched_leverage(const torch::Tensor& prerope_keys, const torch::Tensor& phi, const std::string& method) {
+  check_leverage_method("leverage", method);
+  return method == "eig" ? eig_leverage(prerope_keys, phi) : ridge_leverage(prerope_keys, phi);
 }
 
 torch::Tensor noncausal_attn_zscores(const torch::Tensor& queries, const torch::Tensor& keys,

@@ -37,8 +37,8 @@ class StreamingPress final : public KvPress {
   double ratio_;
 };
 
-const KvPressRegistrar kRegistrar("streaming_llm",
-                                  [](const PressOptions& o) { return std::make_unique<StreamingPress>(o); });
+const KvPressRegistrar kRegistrar(
+    "streaming_llm", [](const PressOptions& o) { return std::make_unique<StreamingPress>(o); }, {"streaming"});
 
 }  // namespace
 }  // namespace chorus::inference

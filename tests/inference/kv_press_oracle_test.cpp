@@ -5,6 +5,7 @@
 #include "inference/kv-press.h"
 #include "inference/kv-select.h"
 #include "inference/model.h"
+#include "inference/press-scoring.h"
 #include "inference/qfilters-calibration.h"
 #include "inference/qfilters-file.h"
 #include "tests/support/oracle.h"
@@ -296,6 +297,45 @@ TEST_P(KvPressOracle, Compactor) {
   }
 }
 
+TEST_P(KvPressOracle, LeverageEigWithTheReferenceSketch) {
+  // Paper Alg. 1 (exact leverage by eigendecomposition): raw scores sum to the rank of the sketched keys.
+  for (const auto& in : inputs_) {
+    const int64_t K = in.keys.size(1) / 2;
+    auto ref = oracle("leverage", in.layer, {"--phi-seed", std::to_string(in.layer), "--leverage-method", "eig",
+                                             "--keep-count", std::to_string(K)});
+    PressOptions opts;
+    opts.phi = to_tensor(ref["phi"]);
+    opts.leverage_method = "eig";
+    check(std::string(GetParam().name) + " leverage(eig) L" + std::to_string(in.layer),
+          make_press("leverage", opts)->score(in), K, ref);
+    auto raw = eig_leverage(in.prerope_keys, opts.phi);
+    auto ref_raw = to_tensor(ref["raw_leverage"]);
+    EXPECT_LE((raw - ref_raw).abs().max().item<double>(), 1e-4) << "raw eig leverage L" << in.layer;
+    const double rank = static_cast<double>(std::min(in.keys.size(2), opts.phi.size(2)));
+    EXPECT_NEAR(raw.sum(1).min().item<double>(), rank, 1e-6);
+    EXPECT_NEAR(raw.sum(1).max().item<double>(), rank, 1e-6);
+    const double ridge_gap = (raw - ridge_leverage(in.prerope_keys, opts.phi)).abs().max().item<double>();
+    EXPECT_GT(ridge_gap, 0.0);  // the exact and the ridge (kvpress) forms are different numbers
+    std::printf("[%s leverage(eig) L%lld] raw sums = rank %g; max|eig - ridge| = %.3g\n", GetParam().name,
+                static_cast<long long>(in.layer), rank, ridge_gap);
+  }
+}
+
+TEST_P(KvPressOracle, CompactorEig) {
+  for (const auto& in : inputs_) {
+    const int64_t K = keep_count_for_compression(in.keys.size(1), 0.5);
+    auto ref = oracle("compactor", in.layer,
+                      {"--compression-ratio", "0.5", "--chunk-size", "32", "--leverage-method", "eig"});
+    PressOptions opts;
+    opts.phi = to_tensor(ref["phi"]);
+    opts.compression_ratio = 0.5;
+    opts.chunk_size = 32;
+    opts.leverage_method = "eig";
+    check(std::string(GetParam().name) + " compactor(eig) L" + std::to_string(in.layer),
+          make_press("compactor", opts)->score(in), K, ref);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, KvPressOracle, ::testing::ValuesIn(variants()),
                          [](const auto& info) { return std::string(info.param.name); });
 
@@ -306,6 +346,11 @@ TEST(KvPressRegistry, NamesAndErrors) {
   EXPECT_THROW(make_press("nope"), std::invalid_argument);
   EXPECT_THROW(make_press("qfilters"), std::invalid_argument);  // filters are required
   EXPECT_THROW(make_press("leverage"), std::invalid_argument);  // the sketch is required
+  PressOptions bad_method;
+  bad_method.phi = torch::zeros({8, 4});
+  bad_method.leverage_method = "qr";
+  EXPECT_THROW(make_press("leverage", bad_method), std::invalid_argument);
+  EXPECT_THROW(make_press("compactor", bad_method), std::invalid_argument);
   EXPECT_EQ(make_press("knorm")->name(), "knorm");
   EXPECT_FALSE(make_press("knorm")->needs_queries());
   // The random baseline is reproducible for a seed and layer, and differs across layers.
