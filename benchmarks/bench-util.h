@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
+#include <sstream>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -90,6 +93,46 @@ inline bool has_flag(int argc, char** argv, const std::string& name) {
   for (int i = 1; i < argc; ++i)
     if (argv[i] == "--" + name) return true;
   return false;
+}
+
+// Where generated benchmark models live: $CHORUS_BENCH_CACHE, else $XDG_CACHE_HOME or ~/.cache /chorus-bench.
+inline std::filesystem::path cache_root() {
+  namespace fs = std::filesystem;
+  if (const char* c = std::getenv("CHORUS_BENCH_CACHE"); c && *c) return c;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "chorus-bench";
+  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "chorus-bench";
+  return fs::temp_directory_path() / "chorus-bench";
+}
+
+// cache_root()/name, generated on first use by make_tiny_model.py with `args` into a temporary sibling, then
+// renamed into place.
+inline std::filesystem::path ensure_model(const std::filesystem::path& shared, const std::string& name,
+                                          const std::string& args) {
+  namespace fs = std::filesystem;
+  const fs::path dir = cache_root() / name;
+  if (fs::exists(dir / "config.json") && fs::exists(dir / "model.safetensors")) return dir;
+  fs::create_directories(dir.parent_path());
+  const fs::path tmp = dir.string() + ".tmp-" + std::to_string(::getpid());
+  const std::string command = "/usr/bin/python3 " + shell_quote((shared / "oracle" / "make_tiny_model.py").string()) +
+                              " " + args + " --out " + shell_quote(tmp.string()) + " >/dev/null";
+  std::printf("generating the model into %s ...\n", dir.c_str());
+  std::fflush(stdout);
+  const double s = time_once([&] {
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("make_tiny_model.py failed: " + command);
+  });
+  fs::remove_all(dir);
+  fs::rename(tmp, dir);
+  std::printf("generated in %.1f s\n", s);
+  return dir;
+}
+
+// "1,2,3" as integers (empty items skipped).
+inline std::vector<int64_t> parse_list(const std::string& s) {
+  std::vector<int64_t> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(std::stoll(item));
+  return out;
 }
 
 }  // namespace chorus::bench

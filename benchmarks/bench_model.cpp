@@ -33,40 +33,9 @@ using namespace chorus;
 
 namespace {
 
-fs::path cache_root() {
-  if (const char* c = std::getenv("CHORUS_BENCH_CACHE"); c && *c) return c;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "chorus-bench";
-  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache" / "chorus-bench";
-  return fs::temp_directory_path() / "chorus-bench";
-}
-
-// The model directory: generated on first use into a temporary sibling, then renamed into place.
 fs::path ensure_model(const fs::path& shared) {
-  const fs::path dir = cache_root() / "llama-100m-bf16";
-  if (fs::exists(dir / "config.json") && fs::exists(dir / "model.safetensors")) return dir;
-  fs::create_directories(dir.parent_path());
-  const fs::path tmp = dir.string() + ".tmp-" + std::to_string(::getpid());
-  const std::string command = "/usr/bin/python3 " + bench::shell_quote((shared / "oracle" / "make_tiny_model.py").string()) +
-                              " --arch llama --layers 12 --hidden 768 --heads 12 --kv-heads 4 --intermediate 2048"
-                              " --vocab 32000 --dtype bf16 --max-pos 4096 --seed 0 --out " +
-                              bench::shell_quote(tmp.string()) + " >/dev/null";
-  std::printf("generating the model into %s ...\n", dir.c_str());
-  std::fflush(stdout);
-  const double s = bench::time_once([&] {
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("make_tiny_model.py failed: " + command);
-  });
-  fs::remove_all(dir);
-  fs::rename(tmp, dir);
-  std::printf("generated in %.1f s\n", s);
-  return dir;
-}
-
-std::vector<int64_t> parse_list(const std::string& s) {
-  std::vector<int64_t> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(std::stoll(item));
-  return out;
+  return bench::ensure_model(shared, "llama-100m-bf16",
+                             "--arch llama --layers 12 --hidden 768 --heads 12 --kv-heads 4 --intermediate 2048 --vocab 32000 --dtype bf16 --max-pos 4096 --seed 0");
 }
 
 // One [out, in] f32 matrix per weight the model multiplies a token's activations by.
@@ -125,7 +94,7 @@ std::vector<int64_t> prompt_ids(int64_t n, int64_t vocab, uint32_t seed) {
 
 int main(int argc, char** argv) try {
   const fs::path shared = bench::arg_value(argc, argv, "shared", CHORUS_SHARED_DIR);
-  const auto contexts = parse_list(bench::arg_value(argc, argv, "contexts", "1,512,2048"));
+  const auto contexts = bench::parse_list(bench::arg_value(argc, argv, "contexts", "1,512,2048"));
   const int decode_steps = std::stoi(bench::arg_value(argc, argv, "decode", "32"));
   const int prefill_reps = std::stoi(bench::arg_value(argc, argv, "prefill-reps", "3"));
   const int floor_reps = std::stoi(bench::arg_value(argc, argv, "floor-reps", "20"));

@@ -12,10 +12,7 @@
 namespace chorus::testing {
 namespace {
 
-ProcessResult chorus(std::vector<std::string> args) {
-  args.insert(args.begin(), chorus_binary().string());
-  return run_process(args);
-}
+ProcessResult chorus(const std::vector<std::string>& args) { return run_chorus(args); }
 
 class ModelCli : public ::testing::Test {
  protected:

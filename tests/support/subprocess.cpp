@@ -1,5 +1,7 @@
 #include "tests/support/subprocess.h"
 
+#include "tests/support/paths.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -85,6 +87,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+ProcessResult run_chorus(const std::vector<std::string>& args, const std::string& stdin_text) {
+  std::vector<std::string> argv = {chorus_binary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, stdin_text);
 }
 
 }  // namespace chorus::testing

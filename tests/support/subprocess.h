@@ -14,5 +14,7 @@ struct ProcessResult {
 // Runs argv[0] with arguments (no shell), optional stdin text and extra "K=V" environment entries.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& stdin_text = "",
                           const std::vector<std::string>& extra_env = {});
+// Runs the built `chorus` program with `args`.
+ProcessResult run_chorus(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
 }  // namespace chorus::testing
