@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <random>
 
@@ -130,6 +131,21 @@ TEST_F(KvInspectCli, RatioOneKeepsEverything) {
   auto ours = inspect({"--method", "knorm", "--keep-ratio", "1"});
   for (const auto& layer : ours["layers"])
     for (const auto& head : layer["kept"]) EXPECT_EQ(head.size(), 96u);
+}
+
+TEST_F(KvInspectCli, RatioFitChoosesTheKeepRatioPerInput) {
+  // alpha = 0: b = beta whatever the context's NLL, so the keep ratio is the closed form for (b, tau).
+  { std::ofstream(dir_ / "fit.json") << R"({"alpha": 0, "beta": 3.0, "rmse": 0.01})"; }
+  auto ours = inspect({"--method", "compactor", "--ratio-fit", (dir_ / "fit.json").string(), "--tau", "0.8"});
+  const double b = 3.0, tau = 0.8;
+  const double expected = 1 + std::log(tau * (1 - std::exp(-b)) + std::exp(-b)) / b;
+  EXPECT_NEAR(ours["keep_ratio"].get<double>(), expected, 1e-12);
+  EXPECT_GT(ours["adaptive_ratio"]["context_nll"].get<double>(), 0);
+  EXPECT_EQ(ours["layers"][0]["kept"][0].size(), static_cast<size_t>(96 * expected));
+  auto r = chorus({"kv", "inspect", "--model", (dir_ / "model").string(), "--ids", ids_, "--method", "compactor",
+                   "--ratio-fit", (dir_ / "missing.json").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("chorus calibrate compactor-ratio"), std::string::npos) << r.err;
 }
 
 TEST_F(KvInspectCli, BadInputsGiveOneLineErrors) {
