@@ -29,23 +29,12 @@ std::string corpus() {
   return out;
 }
 
-void write(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 size_t line_count(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
 TEST(TrainTokenizerCli, TrainsThenTokenizesHeldOutText) {
   TempDir tmp("train-tok");
-  write(tmp / "a.txt", corpus());
-  write(tmp / "b.txt", "<|im_start|>user\nhello there<|im_end|>\n");
+  write_file(tmp / "a.txt", corpus());
+  write_file(tmp / "b.txt", "<|im_start|>user\nhello there<|im_end|>\n");
   const auto out = tmp / "tok";
   auto trained = chorus({"train", "tokenizer", "--text", (tmp / "a.txt").string(), "--text", (tmp / "b.txt").string(),
                          "--vocab-size", "320", "--min-frequency", "2", "--out", out.string()});
@@ -54,7 +43,7 @@ TEST(TrainTokenizerCli, TrainsThenTokenizesHeldOutText) {
   EXPECT_NE(trained.out.find("vocab 320"), std::string::npos) << trained.out;
   EXPECT_NE(trained.out.find("bytes/token"), std::string::npos) << trained.out;
   ASSERT_TRUE(std::filesystem::exists(out / "tokenizer.json"));
-  auto config = nlohmann::json::parse(read(out / "tokenizer_config.json"));
+  auto config = nlohmann::json::parse(read_file(out / "tokenizer_config.json"));
   EXPECT_EQ(config["eos_token"], "<|im_end|>");
 
   const std::string held_out = "<|im_start|>assistant\nThe tool result: 1234 — naïve 🤖 text!<|im_end|>";
@@ -62,7 +51,7 @@ TEST(TrainTokenizerCli, TrainsThenTokenizesHeldOutText) {
   ASSERT_EQ(tokenized.exit_code, 0) << tokenized.err;
   auto ids = nlohmann::json::parse(tokenized.out)["ids"];
   ASSERT_GT(ids.size(), 3u);
-  auto doc = nlohmann::json::parse(read(out / "tokenizer.json"));
+  auto doc = nlohmann::json::parse(read_file(out / "tokenizer.json"));
   EXPECT_EQ(ids.front(), doc["added_tokens"][1]["id"]);  // <|im_start|>
   EXPECT_EQ(ids.back(), doc["added_tokens"][2]["id"]);   // <|im_end|>
   std::string csv;
@@ -78,22 +67,22 @@ TEST(TrainTokenizerCli, TrainsThenTokenizesHeldOutText) {
   auto again = chorus({"train", "tokenizer", "--text", (tmp / "a.txt").string(), "--text", (tmp / "b.txt").string(),
                        "--vocab-size", "320", "--out", (tmp / "tok2").string()});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(read(tmp / "tok2/tokenizer.json"), read(out / "tokenizer.json"));
+  EXPECT_EQ(read_file(tmp / "tok2/tokenizer.json"), read_file(out / "tokenizer.json"));
 }
 
 TEST(TrainTokenizerCli, CustomSpecialTokensAndChatTemplate) {
   TempDir tmp("train-tok");
-  write(tmp / "a.txt", corpus());
-  write(tmp / "t.jinja", "{% for m in messages %}{{ m.content }}{% endfor %}");
+  write_file(tmp / "a.txt", corpus());
+  write_file(tmp / "t.jinja", "{% for m in messages %}{{ m.content }}{% endfor %}");
   auto trained = chorus({"train", "tokenizer", "--text", (tmp / "a.txt").string(), "--vocab-size", "300", "--special",
                          "<s>", "--special", "<|im_end|>", "--chat-template", (tmp / "t.jinja").string(), "--out",
                          (tmp / "tok").string()});
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
-  auto doc = nlohmann::json::parse(read(tmp / "tok/tokenizer.json"));
+  auto doc = nlohmann::json::parse(read_file(tmp / "tok/tokenizer.json"));
   ASSERT_EQ(doc["added_tokens"].size(), 2u);
   EXPECT_EQ(doc["added_tokens"][0]["content"], "<s>");
   EXPECT_EQ(doc["added_tokens"][1]["id"], 299);
-  auto config = nlohmann::json::parse(read(tmp / "tok/tokenizer_config.json"));
+  auto config = nlohmann::json::parse(read_file(tmp / "tok/tokenizer_config.json"));
   EXPECT_EQ(config["chat_template"], "{% for m in messages %}{{ m.content }}{% endfor %}");
   EXPECT_EQ(config["eos_token"], "<|im_end|>");
   EXPECT_TRUE(config["pad_token"].is_null());  // <|endoftext|> is not among the special tokens
@@ -101,7 +90,7 @@ TEST(TrainTokenizerCli, CustomSpecialTokensAndChatTemplate) {
 
 TEST(TrainTokenizerCli, ErrorsAreOneLineAndExitOne) {
   TempDir tmp("train-tok");
-  write(tmp / "a.txt", corpus());
+  write_file(tmp / "a.txt", corpus());
   auto expect_error = [](const ProcessResult& r, const std::string& needle) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_EQ(line_count(r.err), 1u) << r.err;
@@ -115,7 +104,7 @@ TEST(TrainTokenizerCli, ErrorsAreOneLineAndExitOne) {
   expect_error(chorus({"train", "tokenizer", "--text", (tmp / "a.txt").string(), "--vocab-size", "260", "--out",
                        (tmp / "o").string()}),
                "at least 263");
-  write(tmp / "file", "x");
+  write_file(tmp / "file", "x");
   expect_error(chorus({"train", "tokenizer", "--text", (tmp / "a.txt").string(), "--vocab-size", "4096", "--out",
                        (tmp / "file/sub").string()}),
                "cannot create the output directory");

@@ -20,4 +20,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Writes `text` to `path` (binary, replacing it).
+void write_file(const std::filesystem::path& path, const std::string& text);
+// The whole content of `path` ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
+
 }  // namespace chorus::testing

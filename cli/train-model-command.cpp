@@ -1,0 +1,180 @@
+// chorus train model: train the project's Llama-architecture model on token JSONL (training/train-loop.h) and
+// write it in Hugging Face layout (config.json, generation_config.json, model.safetensors) + train_log.jsonl.
+#include "cli/command-registry.h"
+#include "cli/inference-args.h"
+#include "cli/train-command.h"
+#include "training/llama-trainer.h"
+#include "training/train-loop.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+namespace chorus::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string fmt(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+torch::Device parse_device(const std::string& device) {
+  if (device == "cpu") return torch::kCPU;
+  if (device.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available())
+      throw std::invalid_argument("--device " + device + ": CUDA is not available in this build of libtorch");
+    return torch::Device(device);
+  }
+  throw std::invalid_argument("--device '" + device + "': expected cpu, cuda or cuda:N");
+}
+
+training::LlamaTrainerConfig load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("--config " + path + ": cannot read");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw std::runtime_error("--config " + path + ": not valid JSON (" + e.what() + ")");
+  }
+  return training::LlamaTrainerConfig::from_json(j, "--config " + path);
+}
+
+void install_train_model(CLI::App& root) {
+  static std::string data, eval, config_file, preset, out, device = "cpu", dtype = "bf16", log_file, resume,
+                     tokenizer_dir;
+  static training::TrainOptions o;
+  static int64_t vocab_size = 0, log_every = 10;
+  static bool no_pack = false;
+  o.eval_every = 100;
+  auto* cmd = train_app(root)->add_subcommand(
+      "model", "Train a Llama-architecture model on token JSONL ({\"ids\": [...], \"mask\": [...]} lines) and write "
+               "it in Hugging Face layout (DIR/config.json, model.safetensors, train_log.jsonl)");
+  cmd->add_option("--data", data, "Training examples: JSONL of {\"ids\": [...], \"mask\": [...]} (mask 1 = target)")
+      ->required();
+  cmd->add_option("--eval", eval, "Held-out examples (same format), evaluated every --eval-every steps");
+  auto* config_opt = cmd->add_option("--config", config_file,
+                                     "Model config JSON (config.json field names: vocab_size, hidden_size, ...)");
+  auto* preset_opt = cmd->add_option("--preset", preset, "Model preset: tiny, small (~4M), base (~10M), large (~19M)");
+  config_opt->excludes(preset_opt);
+  cmd->add_option("--vocab-size", vocab_size, "Override the config's vocab_size (e.g. the tokenizer's)");
+  cmd->add_option("--tokenizer", tokenizer_dir, "Copy tokenizer.json / tokenizer_config.json from this directory into --out");
+  cmd->add_option("--out", out, "Output model directory (created when missing)")->required();
+  cmd->add_option("--steps", o.steps, "Optimizer steps (the schedule's length)")->capture_default_str();
+  cmd->add_option("--batch", o.batch, "Examples per step")->capture_default_str();
+  cmd->add_option("--seq-len", o.seq_len, "Tokens per row (longer examples are cut)")->capture_default_str();
+  cmd->add_flag("--no-pack", no_pack, "One example per row instead of packing several whole examples per row");
+  cmd->add_option("--lr", o.lr, "Peak learning rate (linear warmup, cosine decay to 10%)")->capture_default_str();
+  cmd->add_option("--warmup", o.warmup, "Warmup steps")->capture_default_str();
+  cmd->add_option("--weight-decay", o.weight_decay, "AdamW weight decay on projection matrices")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed for initialisation and shuffling")->capture_default_str();
+  cmd->add_option("--minutes", o.max_minutes, "Stop after this many minutes (0: no limit)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "CPU threads for libtorch (0: libtorch's default)")->capture_default_str();
+  cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--dtype", dtype, "Weights dtype of the written model: bf16 or f32")->capture_default_str();
+  cmd->add_option("--eval-every", o.eval_every, "Evaluate every N steps (with --eval)")->capture_default_str();
+  cmd->add_option("--eval-max", o.eval_max_examples, "Evaluate at most N held-out examples (0: all)");
+  cmd->add_option("--checkpoint-every", o.checkpoint_every,
+                  "Write a resumable checkpoint (f32 + optimizer.pt) to DIR/checkpoint every N steps (0: never)");
+  cmd->add_option("--resume", resume, "Resume from a checkpoint directory (DIR/checkpoint of an earlier run)");
+  cmd->add_option("--log", log_file, "Loss log JSONL (default DIR/train_log.jsonl)");
+  cmd->add_option("--log-every", log_every, "Print a progress line every N steps")->capture_default_str();
+  cmd->callback([] {
+    run_reporting_errors("train model", [] {
+      if (dtype != "bf16" && dtype != "f32") throw std::invalid_argument("--dtype '" + dtype + "': expected bf16 or f32");
+      if (config_file.empty() && preset.empty() && resume.empty())
+        throw std::invalid_argument("give --config FILE or --preset NAME (tiny, small, base, large)");
+      if (log_every <= 0) throw std::invalid_argument("--log-every must be positive");
+      const auto dev = parse_device(device);
+      if (dev.is_cuda()) at::globalContext().setAllowTF32CuBLAS(true);  // f32 master weights, TF32 matmuls
+      o.pack = !no_pack;
+      if (o.threads > 0) torch::set_num_threads(o.threads);
+
+      std::optional<training::LlamaTrainer> model;
+      if (!resume.empty()) {
+        model.emplace(training::LlamaTrainer::load_checkpoint(resume, dev));
+        o.resume_from = resume;
+      } else {
+        auto config = config_file.empty() ? training::LlamaTrainerConfig::preset(preset) : load_config(config_file);
+        if (vocab_size > 0) config.vocab_size = vocab_size;
+        config.validate();
+        model.emplace(config, o.seed, dev);
+      }
+      const auto& config = model->config();
+      auto train_examples = training::read_examples_jsonl(data, config.vocab_size);
+      std::vector<training::TrainExample> eval_examples;
+      if (!eval.empty()) eval_examples = training::read_examples_jsonl(eval, config.vocab_size);
+
+      const std::filesystem::path out_dir = out;
+      std::error_code ec;
+      std::filesystem::create_directories(out_dir, ec);
+      if (!std::filesystem::is_directory(out_dir))
+        throw std::runtime_error("--out " + out + ": cannot create the output directory");
+      const std::filesystem::path log_path = log_file.empty() ? out_dir / "train_log.jsonl" : std::filesystem::path(log_file);
+      std::ofstream log(log_path, resume.empty() ? std::ios::trunc : std::ios::app);
+      if (!log) throw std::runtime_error("--log " + log_path.string() + ": cannot write");
+      if (o.checkpoint_every > 0) o.checkpoint_dir = out_dir / "checkpoint";
+
+      std::cout << "training " << config.architecture() << ": " << config.parameter_count() << " parameters ("
+                << config.num_hidden_layers << " layers, hidden " << config.hidden_size << ", heads "
+                << config.num_attention_heads << "/" << config.num_key_value_heads << ", vocab " << config.vocab_size
+                << ") on " << train_examples.size() << " examples, " << o.steps << " steps of " << o.batch
+                << " x <= " << o.seq_len << " tokens, device " << device << std::endl;
+      bool first_line = true;
+      o.on_step = [&](const training::StepInfo& s) {
+        log << json{{"step", s.step},
+                    {"loss", s.loss},
+                    {"lr", s.lr},
+                    {"grad_norm", s.grad_norm},
+                    {"tokens", s.tokens},
+                    {"targets", s.targets},
+                    {"tokens_per_second", s.tokens_per_second},
+                    {"elapsed_s", s.elapsed_seconds}}
+                   .dump()
+            << "\n";
+        log.flush();
+        if (s.step % log_every == 0 || first_line || s.step == o.steps)
+          std::cout << "step " << s.step << "/" << o.steps << " loss " << fmt("%.4f", s.loss) << " lr "
+                    << fmt("%.3g", s.lr) << " tok/s " << fmt("%.0f", s.tokens_per_second) << " elapsed "
+                    << fmt("%.1f", s.elapsed_seconds) << "s" << std::endl;
+        first_line = false;
+      };
+      o.on_eval = [&](const training::EvalInfo& e) {
+        log << json{{"step", e.step}, {"eval_loss", e.loss}, {"eval_targets", e.targets}}.dump() << "\n";
+        log.flush();
+        std::cout << "eval step " << e.step << " loss " << fmt("%.4f", e.loss) << std::endl;
+      };
+      auto result = training::train(*model, train_examples, eval_examples, o);
+      model->save_hf(out_dir, dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32,
+                     {{"steps", std::to_string(result.last_step)}});
+      if (!tokenizer_dir.empty()) {
+        for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
+          const auto from = std::filesystem::path(tokenizer_dir) / f;
+          if (std::filesystem::exists(from))
+            std::filesystem::copy_file(from, out_dir / f, std::filesystem::copy_options::overwrite_existing);
+        }
+      }
+      std::string summary = "trained " + out + ": " + std::to_string(config.parameter_count()) + " parameters, steps " +
+                            std::to_string(result.first_step) + "-" + std::to_string(result.last_step) +
+                            " (stopped: " + result.stop_reason + "), final loss " + fmt("%.4f", result.last_loss);
+      if (result.last_eval_loss) summary += ", eval loss " + fmt("%.4f", *result.last_eval_loss);
+      summary += ", " + std::to_string(result.tokens) + " tokens in " + fmt("%.1f", result.seconds) + " s (" +
+                 fmt("%.0f", result.seconds > 0 ? static_cast<double>(result.tokens) / result.seconds : 0.0) +
+                 " tok/s), " + dtype;
+      std::cout << summary << std::endl;
+    });
+  });
+}
+
+}  // namespace
+
+CHORUS_CLI_COMMAND(train_model, 61, install_train_model);
+
+}  // namespace chorus::cli

@@ -1,0 +1,131 @@
+// `chorus train model` as a user runs it: a tiny run on generated JSONL writes a model directory that `chorus model
+// info` loads, plus the loss log; bad input fails with one line and exit status 1.
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp-dir.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace chorus::testing {
+namespace {
+
+size_t line_count(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// n examples: a short "prompt" (mask 0) then a "reply" (mask 1) that copies it, ids < 64.
+std::string examples(int n, uint32_t seed) {
+  std::string out;
+  uint32_t s = seed;
+  for (int i = 0; i < n; ++i) {
+    nlohmann::json ids = nlohmann::json::array(), mask = nlohmann::json::array();
+    std::vector<int64_t> prompt;
+    for (int k = 0; k < 6; ++k) {
+      s = s * 1664525u + 1013904223u;
+      prompt.push_back(3 + static_cast<int64_t>((s >> 8) % 60));
+    }
+    ids.push_back(1);
+    mask.push_back(0);
+    for (auto p : prompt) ids.push_back(p), mask.push_back(0);
+    for (auto p : prompt) ids.push_back(p), mask.push_back(1);
+    ids.push_back(2);
+    mask.push_back(1);
+    out += nlohmann::json{{"ids", ids}, {"mask", mask}}.dump() + "\n";
+  }
+  return out;
+}
+
+const char* kConfig = R"({"vocab_size": 64, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+  "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 128, "bos_token_id": 1,
+  "eos_token_id": 2})";
+
+TEST(TrainModelCli, TinyRunWritesALoadableModelAndLossLog) {
+  TempDir tmp("train-model");
+  write_file(tmp / "train.jsonl", examples(64, 1));
+  write_file(tmp / "eval.jsonl", examples(8, 2));
+  write_file(tmp / "config.json", kConfig);
+  const auto out = tmp / "model";
+  auto trained = run_chorus({"train", "model", "--data", (tmp / "train.jsonl").string(), "--eval",
+                             (tmp / "eval.jsonl").string(), "--config", (tmp / "config.json").string(), "--out",
+                             out.string(), "--steps", "20", "--batch", "4", "--seq-len", "64", "--lr", "3e-3",
+                             "--warmup", "5", "--threads", "1", "--eval-every", "10", "--log-every", "5",
+                             "--checkpoint-every", "10"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err << trained.out;
+  EXPECT_NE(trained.out.find("step 20/20 loss "), std::string::npos) << trained.out;
+  EXPECT_NE(trained.out.find("eval step 20 loss "), std::string::npos) << trained.out;
+  EXPECT_NE(trained.out.find("trained " + out.string() + ": "), std::string::npos) << trained.out;
+  for (const char* f : {"config.json", "generation_config.json", "model.safetensors", "train_log.jsonl",
+                        "checkpoint/optimizer.pt", "checkpoint/trainer_state.json"})
+    EXPECT_TRUE(std::filesystem::exists(out / f)) << f;
+
+  const auto log = read_file(out / "train_log.jsonl");
+  EXPECT_EQ(line_count(log), 22u) << log;  // 20 steps + 2 evaluations
+  std::istringstream lines(log);
+  std::string line;
+  std::vector<double> losses;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("loss")) losses.push_back(j["loss"].get<double>());
+  }
+  ASSERT_EQ(losses.size(), 20u);
+  EXPECT_LT(losses.back(), losses.front());
+
+  auto info = run_chorus({"model", "info", "--model", out.string()});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  auto j = nlohmann::json::parse(info.out);
+  EXPECT_EQ(j["architectures"][0], "LlamaForCausalLM");
+  EXPECT_EQ(j["dtype"], "BF16");
+  EXPECT_EQ(j["layers"], 2);
+  EXPECT_EQ(j["vocab_size"], 64);
+  EXPECT_EQ(j["eos_token_ids"], nlohmann::json::array({2}));
+
+  auto logits = run_chorus({"model", "logits", "--model", out.string(), "--ids", "1,5,6,7"});
+  EXPECT_EQ(logits.exit_code, 0) << logits.err;
+
+  // Resuming the checkpoint at step 20 with a longer schedule continues from step 21.
+  auto resumed = run_chorus({"train", "model", "--data", (tmp / "train.jsonl").string(), "--resume",
+                             (out / "checkpoint").string(), "--out", (tmp / "model2").string(), "--steps", "25",
+                             "--batch", "4", "--seq-len", "64", "--threads", "1", "--dtype", "f32"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("step 21/25"), std::string::npos) << resumed.out;
+  EXPECT_NE(resumed.out.find("steps 21-25"), std::string::npos) << resumed.out;
+}
+
+TEST(TrainModelCli, BadInputIsOneLineAndExitOne) {
+  TempDir tmp("train-model-bad");
+  write_file(tmp / "config.json", kConfig);
+  write_file(tmp / "bad.jsonl", "{\"ids\": [1, 2, 3]}\n{\"ids\": [1, 2], \"mask\": [1]}\n");
+  write_file(tmp / "big.jsonl", "{\"ids\": [1, 2, 300]}\n");
+  auto run = [&](const std::string& data, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"train", "model", "--data", data, "--config", (tmp / "config.json").string(),
+                                     "--out", (tmp / "out").string(), "--steps", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_chorus(args);
+  };
+  struct Case {
+    ProcessResult result;
+    std::string expect;
+  };
+  std::vector<Case> cases = {
+      {run((tmp / "missing.jsonl").string()), "missing.jsonl: no such file"},
+      {run((tmp / "bad.jsonl").string()), "bad.jsonl:2: mask has 1 entries, ids has 2"},
+      {run((tmp / "big.jsonl").string()), "300 is outside the vocabulary [0, 64)"},
+      {run((tmp / "bad.jsonl").string(), {"--dtype", "f16"}), "--dtype 'f16': expected bf16 or f32"},
+      {run((tmp / "bad.jsonl").string(), {"--device", "tpu"}), "--device 'tpu'"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(c.result.exit_code, 1) << c.expect << "\n" << c.result.err;
+    EXPECT_EQ(line_count(c.result.err), 1u) << c.result.err;
+    EXPECT_NE(c.result.err.find("chorus train model: error: "), std::string::npos) << c.result.err;
+    EXPECT_NE(c.result.err.find(c.expect), std::string::npos) << c.result.err;
+  }
+  auto no_config = run_chorus({"train", "model", "--data", (tmp / "bad.jsonl").string(), "--out", (tmp / "o").string()});
+  EXPECT_EQ(no_config.exit_code, 1);
+  EXPECT_NE(no_config.err.find("--config FILE or --preset NAME"), std::string::npos) << no_config.err;
+}
+
+}  // namespace
+}  // namespace chorus::testing

@@ -1,0 +1,321 @@
+// The chat template of our own model and the seeded curriculum: exact renders, determinism, the loss mask,
+// piecewise tokenization, task mix, passkey lengths and the held-out split.
+#include "training/chat-template.h"
+#include "training/curriculum.h"
+
+#include "tests/support/paths.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+namespace chorus::training {
+namespace {
+
+using nlohmann::ordered_json;
+
+inference::ChatTemplate chorus_template() { return inference::ChatTemplate(chorus_chat_template()); }
+
+const std::string kToolsSection =
+    "\n\n# Tools\n\nThese functions are available to you. Each is described by a JSON object between the <tools> "
+    "and </tools> tags:\n<tools>\n"
+    R"J({"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}})J"
+    "\n</tools>\n\nWhen a function would help, call it: write one JSON object with the function's name and its "
+    "arguments between <tool_call> and </tool_call> tags, like this:\n<tool_call>\n"
+    R"J({"name": "function name", "arguments": {"argument": "value"}})J"
+    "\n</tool_call>\nThe results come back between <tool_response> and </tool_response> tags.<|im_end|>\n";
+
+ordered_json calculator_tools() {
+  return ordered_json::parse(
+      R"J([{"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}}])J");
+}
+
+ordered_json call(const std::string& name, const ordered_json& args) {
+  return {{"type", "function"}, {"function", {{"name", name}, {"arguments", args}}}};
+}
+
+TEST(ChorusChatTemplate, PlainChat) {
+  const auto messages = ordered_json::parse(R"J([{"role": "system", "content": "Be brief."},
+      {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
+      {"role": "user", "content": "Bye"}])J");
+  EXPECT_EQ(chorus_template().render(messages, nullptr, true),
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+            "Hello!<|im_end|>\n<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(ChorusChatTemplate, NoSystemMessageNoTools) {
+  const auto messages = ordered_json::parse(R"J([{"role": "user", "content": "Hi"}])J");
+  EXPECT_EQ(chorus_template().render(messages, nullptr, false), "<|im_start|>user\nHi<|im_end|>\n");
+  EXPECT_EQ(chorus_template().render(messages, ordered_json::array(), true),
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(ChorusChatTemplate, ToolCallResponseAndAnswer) {
+  ordered_json messages = ordered_json::array();
+  messages.push_back({{"role", "system"}, {"content", "You help."}});
+  messages.push_back({{"role", "user"}, {"content", "What is 37 * 12?"}});
+  messages.push_back({{"role", "assistant"}, {"content", ""},
+                      {"tool_calls", {call("calculator", {{"expression", "37 * 12"}})}}});
+  messages.push_back({{"role", "tool"}, {"content", R"J({"result":444,"text":"444"})J"}});
+  messages.push_back({{"role", "assistant"}, {"content", "37 × 12 = 444."}});
+  EXPECT_EQ(chorus_template().render(messages, calculator_tools(), false),
+            "<|im_start|>system\nYou help." + kToolsSection +
+                "<|im_start|>user\nWhat is 37 * 12?<|im_end|>\n<|im_start|>assistant\n<tool_call>\n"
+                R"J({"name": "calculator", "arguments": {"expression": "37 * 12"}})J"
+                "\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n"
+                R"J({"result":444,"text":"444"})J"
+                "\n</tool_response><|im_end|>\n<|im_start|>assistant\n37 × 12 = 444.<|im_end|>\n");
+}
+
+TEST(ChorusChatTemplate, ToolsWithoutSystemMessageUseTheDefault) {
+  const auto messages = ordered_json::parse(R"J([{"role": "user", "content": "Hi"}])J");
+  EXPECT_EQ(chorus_template().render(messages, calculator_tools(), true),
+            std::string("<|im_start|>system\n") + kChorusDefaultSystem + kToolsSection +
+                "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(ChorusChatTemplate, TwoToolCallsInOneMessageAndTwoResponsesInOneTurn) {
+  ordered_json messages = ordered_json::array();
+  messages.push_back({{"role", "user"}, {"content", "Q"}});
+  ordered_json calls = {call("calculator", {{"expression", "1+1"}}), call("calendar", {{"operation", "weekday"}})};
+  calls[1]["function"]["arguments"] = R"J({"operation": "weekday", "date": "2024-01-01"})J";  // a JSON text
+  messages.push_back({{"role", "assistant"}, {"content", "Let me check."}, {"tool_calls", calls}});
+  messages.push_back({{"role", "tool"}, {"content", "2"}});
+  messages.push_back({{"role", "tool"}, {"content", {{"weekday", "Monday"}}}});  // not a string: written as JSON
+  const std::string text = chorus_template().render(messages, nullptr, true);
+  EXPECT_EQ(text,
+            "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\nLet me check.\n<tool_call>\n"
+            R"J({"name": "calculator", "arguments": {"expression": "1+1"}})J"
+            "\n</tool_call>\n<tool_call>\n"
+            R"J({"name": "calendar", "arguments": {"operation": "weekday", "date": "2024-01-01"}})J"
+            "\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n2\n</tool_response>\n<tool_response>\n"
+            R"J({"weekday": "Monday"})J"
+            "\n</tool_response><|im_end|>\n<|im_start|>assistant\n");
+}
+
+// ---- the curriculum ----------------------------------------------------------------------------------------
+
+const inference::Tokenizer& fixture_tokenizer() {
+  static const inference::Tokenizer t = inference::Tokenizer::from_file(
+      testing::shared_dir() / "fixtures/tokenizers/qwen2-style/tokenizer.json");
+  return t;
+}
+
+// Stands in for the real tools (tests/cli runs the real ones): every field an answer may use.
+nlohmann::json fake_tool(const std::string& tool, const nlohmann::json& args) {
+  if (tool == "calculator") return {{"expression", args.at("expression")}, {"result", 42}, {"text", "42"}};
+  return {{"operation", args.at("operation")}, {"date", "2000-01-01"}, {"weekday", "Saturday"}, {"days", 10},
+          {"weeks", 1}, {"remainder_days", 3}, {"business_days", 7}, {"week", 52}, {"iso_year", 1999},
+          {"iso_week", "1999-W52"}};
+}
+
+CurriculumOptions options(uint64_t seed, CurriculumSplit split = CurriculumSplit::train) {
+  CurriculumOptions o;
+  o.seed = seed;
+  o.split = split;
+  o.passkey_min_tokens = 256;
+  o.passkey_max_tokens = 768;
+  o.max_tokens = 0;
+  o.tools = ordered_json::parse(R"J([
+      {"type": "function", "function": {"name": "calculator", "description": "Arithmetic.", "parameters": {"type": "object"}}},
+      {"type": "function", "function": {"name": "calendar", "description": "Dates.", "parameters": {"type": "object"}}}])J");
+  return o;
+}
+
+std::string jsonl(const CurriculumGenerator& gen, uint64_t n) {
+  std::string out;
+  for (uint64_t i = 0; i < n; ++i) out += example_json_line(gen.example(i)) + "\n";
+  return out;
+}
+
+TEST(Curriculum, SameSeedSameOutputOtherSeedOtherOutput) {
+  const CurriculumGenerator a(options(7), fake_tool, &fixture_tokenizer());
+  const CurriculumGenerator b(options(7), fake_tool, &fixture_tokenizer());
+  const CurriculumGenerator c(options(8), fake_tool, &fixture_tokenizer());
+  const std::string ja = jsonl(a, 40);
+  EXPECT_EQ(ja, jsonl(b, 40));
+  EXPECT_NE(ja, jsonl(c, 40));
+  // Example i does not depend on which examples were generated before it.
+  EXPECT_EQ(example_json_line(a.example(17)), example_json_line(b.example(17)));
+}
+
+// 200 examples: piecewise tokens equal whole-text tokens (example() checks it and throws otherwise), and the mask
+// covers exactly the assistant turns: each run of masked tokens decodes to one assistant message's content (or
+// its tool calls) followed by <|im_end|>.
+TEST(Curriculum, MaskCoversExactlyTheAssistantTurns) {
+  const auto& tok = fixture_tokenizer();
+  const CurriculumGenerator gen(options(3), fake_tool, &tok);
+  std::map<std::string, int> tasks;
+  for (uint64_t i = 0; i < 200; ++i) {
+    const Conversation conv = gen.conversation(i);
+    const TokenizedExample ex = gen.example(i);  // max_tokens 0: no redraw, so the same conversation
+    ASSERT_EQ(ex.task, conv.task);
+    ++tasks[ex.task];
+    ASSERT_EQ(ex.ids.size(), ex.mask.size());
+    ASSERT_EQ(ex.ids, tok.encode(ex.text, false)) << "example " << i;
+    std::vector<std::string> runs;
+    for (size_t k = 0; k < ex.ids.size(); ++k) {
+      if (!ex.mask[k]) continue;
+      size_t end = k;
+      while (end < ex.ids.size() && ex.mask[end]) ++end;
+      runs.push_back(tok.decode(std::span<const int32_t>(ex.ids.data() + k, end - k)));
+      k = end;
+    }
+    std::vector<std::string> expected;
+    for (const auto& m : conv.messages) {
+      if (m["role"] != "assistant") continue;
+      std::string turn = m["content"].get<std::string>();
+      if (m.contains("tool_calls")) {
+        for (const auto& c : m["tool_calls"]) {
+          if (!turn.empty()) turn += "\n";
+          turn += "<tool_call>\n{\"name\": \"" + c["function"]["name"].get<std::string>() +
+                  "\", \"arguments\": " + c["function"]["arguments"].dump(-1) + "}\n</tool_call>";
+        }
+      }
+      expected.push_back(turn + "<|im_end|>");
+    }
+    // dump(-1) writes {"a":1}; the template writes {"a": 1}: compare without the spaces json.dumps adds.
+    auto squeeze = [](std::string s) {
+      std::string out;
+      bool in_string = false;
+      for (size_t k = 0; k < s.size(); ++k) {
+        if (s[k] == '"' && (k == 0 || s[k - 1] != '\\')) in_string = !in_string;
+        if (!in_string && s[k] == ' ' && k > 0 && (s[k - 1] == ':' || s[k - 1] == ',')) continue;
+        out += s[k];
+      }
+      return out;
+    };
+    ASSERT_EQ(runs.size(), expected.size()) << ex.text;
+    for (size_t r = 0; r < runs.size(); ++r) EXPECT_EQ(squeeze(runs[r]), squeeze(expected[r])) << ex.text;
+    // The final assistant message is exactly the last masked run.
+    EXPECT_EQ(runs.back(), conv.messages.back()["content"].get<std::string>() + "<|im_end|>");
+  }
+  for (const auto& name : curriculum_task_names()) EXPECT_GT(tasks[name], 0) << name;
+}
+
+TEST(Curriculum, RenderedPiecesConcatenateToTheText) {
+  const CurriculumGenerator gen(options(5), fake_tool, nullptr);
+  for (uint64_t i = 0; i < 50; ++i) {
+    const auto r = render_conversation(gen.chat_template(), gen.conversation(i));
+    std::string joined;
+    for (const auto& p : r.pieces) joined += p;
+    EXPECT_EQ(joined, r.text);
+    for (size_t k = 0; k < r.pieces.size(); ++k) {
+      if (r.assistant[k]) {
+        EXPECT_TRUE(r.pieces[k].ends_with("<|im_end|>")) << r.pieces[k];
+      }
+    }
+  }
+}
+
+TEST(Curriculum, TaskMixProportions) {
+  CurriculumOptions o = options(11);
+  o.mix = parse_task_mix("calculator=0.4,calendar=0.3,passkey=0.1,chat=0.15,multi=0.05");
+  const CurriculumGenerator gen(o, fake_tool, nullptr);
+  std::map<std::string, double> counts;
+  const int n = 3000;
+  for (int i = 0; i < n; ++i) counts[gen.conversation(static_cast<uint64_t>(i)).task] += 1;
+  const std::map<std::string, double> expected = {
+      {"calculator", 0.4}, {"calendar", 0.3}, {"passkey", 0.1}, {"chat", 0.15}, {"multi", 0.05}};
+  for (const auto& [task, p] : expected) EXPECT_NEAR(counts[task] / n, p, 0.03) << task;
+}
+
+TEST(Curriculum, ZeroWeightTasksNeverAppear) {
+  CurriculumOptions o = options(12);
+  o.mix = parse_task_mix("chat=1");
+  o.tools = ordered_json::array();  // chat needs no tools
+  const CurriculumGenerator gen(o, nullptr, nullptr);
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(gen.conversation(i).task, "chat");
+}
+
+TEST(Curriculum, PasskeyLengthsWithinRange) {
+  const auto& tok = fixture_tokenizer();
+  CurriculumOptions o = options(13);
+  o.mix = parse_task_mix("passkey=1");
+  o.passkey_min_tokens = 300;
+  o.passkey_max_tokens = 600;
+  const CurriculumGenerator gen(o, fake_tool, &tok);
+  for (uint64_t i = 0; i < 25; ++i) {
+    const Conversation c = gen.conversation(i);
+    const std::string user = c.messages[c.messages.size() - 2]["content"];
+    const std::string context = user.substr(0, user.rfind("\n\n"));
+    const auto n = static_cast<int64_t>(tok.encode(context, false).size());
+    EXPECT_GE(n, 300) << i;
+    EXPECT_LE(n, 600) << i;
+    const std::string answer = c.messages.back()["content"];
+    const auto key_at = context.find("The pass key is ");
+    ASSERT_NE(key_at, std::string::npos);
+    EXPECT_NE(answer.find(context.substr(key_at + 16, 5)), std::string::npos) << answer;
+  }
+}
+
+TEST(Curriculum, MaxTokensRedrawsLongExamples) {
+  const auto& tok = fixture_tokenizer();
+  CurriculumOptions o = options(14);
+  o.mix = parse_task_mix("passkey=1,chat=1");
+  o.max_tokens = 400;
+  const CurriculumGenerator gen(o, fake_tool, &tok);
+  for (uint64_t i = 0; i < 30; ++i) EXPECT_LE(gen.example(i).ids.size(), 400u);
+  EXPECT_GT(gen.redraws(), 0u);
+}
+
+TEST(Curriculum, EvalSplitUsesOtherSeedsAndHeldOutPhrasings) {
+  const CurriculumGenerator train(options(21), fake_tool, nullptr);
+  const CurriculumGenerator eval(options(21, CurriculumSplit::eval), fake_tool, nullptr);
+  const std::vector<std::string> held_out = {"Quick question: what does", "I need the value of",
+                                             "Figure out", "Tell me the weekday of", "Hey there!",
+                                             "Which number is the pass key?", "the remainder when"};
+  std::set<std::string> train_users, eval_users;
+  int held_out_in_eval = 0;
+  for (uint64_t i = 0; i < 600; ++i) {
+    for (const auto& m : train.conversation(i).messages)
+      if (m["role"] == "user") {
+        const std::string u = m["content"];
+        train_users.insert(u);
+        for (const auto& h : held_out) EXPECT_EQ(u.find(h), std::string::npos) << u;
+      }
+    for (const auto& m : eval.conversation(i).messages)
+      if (m["role"] == "user") {
+        const std::string u = m["content"];
+        eval_users.insert(u);
+        for (const auto& h : held_out) held_out_in_eval += u.find(h) != std::string::npos;
+      }
+  }
+  EXPECT_GT(held_out_in_eval, 20);
+  int shared = 0;
+  for (const auto& u : eval_users) shared += train_users.count(u) ? 1 : 0;
+  EXPECT_LT(shared, 20);  // only tiny fixed exchanges could coincide, and eval has its own
+}
+
+TEST(Curriculum, ParseTaskMix) {
+  const TaskMix m = parse_task_mix("calculator=0.5, chat=1.5");
+  EXPECT_EQ(m.calculator, 0.5);
+  EXPECT_EQ(m.chat, 1.5);
+  EXPECT_EQ(m.calendar, 0);
+  const TaskMix d = parse_task_mix("chat=2", false);
+  EXPECT_EQ(d.calculator, TaskMix{}.calculator);
+  EXPECT_EQ(d.chat, 2);
+  EXPECT_THROW(parse_task_mix("bogus=1"), std::invalid_argument);
+  EXPECT_THROW(parse_task_mix("chat=-1"), std::invalid_argument);
+  EXPECT_THROW(parse_task_mix("chat=x"), std::invalid_argument);
+  EXPECT_THROW(parse_task_mix("chat=0"), std::invalid_argument);
+  EXPECT_THROW(parse_task_mix("chat"), std::invalid_argument);
+}
+
+TEST(Curriculum, BadOptionsAreRejected) {
+  CurriculumOptions o = options(1);
+  o.tools = ordered_json::array();
+  EXPECT_THROW(CurriculumGenerator(o, fake_tool, nullptr), std::invalid_argument);  // no calculator tool
+  o = options(1);
+  o.passkey_min_tokens = 500;
+  o.passkey_max_tokens = 100;
+  EXPECT_THROW(CurriculumGenerator(o, fake_tool, nullptr), std::invalid_argument);
+}
+
+TEST(Curriculum, DefaultSystemTextMatchesTheTemplate) {
+  EXPECT_NE(chorus_chat_template().find(std::string("\"") + kChorusDefaultSystem + "\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chorus::training

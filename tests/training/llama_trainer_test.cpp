@@ -1,0 +1,285 @@
+// The trainable Llama (training/llama-trainer) and its loop (training/train-loop): the exported model is the
+// engine's architecture (inference::Model and the Python reference give the same logits), training overfits,
+// the loss mask counts only targets, seeded runs repeat, and a resumed run continues the same trajectory.
+#include "inference/model.h"
+#include "tests/support/oracle.h"
+#include "tests/support/temp-dir.h"
+#include "training/llama-trainer.h"
+#include "training/train-loop.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+namespace chorus::training {
+namespace {
+
+using chorus::testing::TempDir;
+
+LlamaTrainerConfig tiny_config(bool tied = false, bool bias = false) {
+  LlamaTrainerConfig c;
+  c.vocab_size = 64;
+  c.hidden_size = 32;
+  c.intermediate_size = 64;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.max_position_embeddings = 128;
+  c.tie_word_embeddings = tied;
+  c.attention_bias = bias;
+  c.bos_token_id = 1;
+  c.eos_token_ids = {2};
+  return c;
+}
+
+std::vector<int64_t> sequence(int64_t n, uint32_t seed) {
+  std::vector<int64_t> ids;
+  uint32_t s = seed;
+  for (int64_t i = 0; i < n; ++i) {
+    s = s * 1664525u + 1013904223u;
+    ids.push_back(static_cast<int64_t>((s >> 8) % 64));
+  }
+  return ids;
+}
+
+// Randomises biases and norms too, so the comparison exercises every parameter.
+void perturb(LlamaTrainer& m) {
+  torch::NoGradGuard g;
+  torch::manual_seed(3);
+  for (auto& [name, t] : m.named_parameters())
+    if (t.dim() == 1) t.add_(torch::randn_like(t) * 0.1);
+}
+
+std::vector<TrainExample> fixed_examples() {
+  std::vector<TrainExample> out;
+  for (uint32_t k = 0; k < 4; ++k) {
+    TrainExample e;
+    e.ids = sequence(12 + k * 3, 100 + k);
+    e.mask.assign(e.ids.size(), 1);
+    e.mask[0] = 0;
+    out.push_back(e);
+  }
+  return out;
+}
+
+class ExportMatchesEngine : public ::testing::TestWithParam<std::pair<bool, bool>> {};
+
+TEST_P(ExportMatchesEngine, LogitsEqualInferenceModelAndReference) {
+  const auto [tied, bias] = GetParam();
+  LlamaTrainer m(tiny_config(tied, bias), 7);
+  perturb(m);
+  TempDir dir("trainer-export");
+  m.save_hf(dir.path(), torch::kFloat32);
+  for (const char* f : {"config.json", "generation_config.json", "model.safetensors"})
+    EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
+
+  auto ids = sequence(20, 5);
+  torch::Tensor ours;
+  {
+    torch::NoGradGuard g;
+    ours = m.forward(torch::tensor(ids).unsqueeze(0))[0];
+  }
+  auto model = inference::Model::load(dir.path());
+  EXPECT_EQ(model->parameter_count(), m.config().parameter_count());
+  EXPECT_EQ(model->config().architecture_name, bias ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+  EXPECT_EQ(model->config().eos_token_ids, std::vector<int64_t>{2});
+  auto cache = model->new_cache();
+  auto engine = model->forward(ids, cache);
+  const double delta = (engine - ours).abs().max().item<double>();
+  EXPECT_LE(delta, 1e-5) << "tied=" << tied << " bias=" << bias;
+
+  // Packed rows compute what the examples compute alone.
+  {
+    torch::NoGradGuard g;
+    TrainExample a{sequence(7, 1), std::vector<uint8_t>(7, 1)}, b{sequence(9, 2), std::vector<uint8_t>(9, 1)};
+    auto packed = make_batch({&a, &b}, 32, true);
+    ASSERT_EQ(packed.ids.size(0), 1);
+    auto logits = m.forward(packed.ids, packed.positions, packed.segments)[0];
+    auto alone = m.forward(torch::tensor(b.ids).unsqueeze(0))[0];
+    EXPECT_LE((logits.narrow(0, 7, 9) - alone).abs().max().item<double>(), 1e-5);
+  }
+
+  std::string why;
+  if (!chorus::testing::oracle_available(&why)) GTEST_SKIP() << "reference check skipped: " << why;
+  auto ref = chorus::testing::reference_logits(dir.path(), ids)["logits"];
+  double ref_delta = 0;
+  auto acc = ours.accessor<float, 2>();
+  for (size_t t = 0; t < ids.size(); ++t)
+    for (int64_t j = 0; j < 64; ++j)
+      ref_delta = std::max(ref_delta, std::abs(static_cast<double>(acc[static_cast<int64_t>(t)][j]) - ref[t][j].get<double>()));
+  EXPECT_LE(ref_delta, 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, ExportMatchesEngine,
+                         ::testing::Values(std::pair{false, false}, std::pair{true, false}, std::pair{false, true}));
+
+TEST(LlamaTrainer, Bf16ExportAndCheckpointRoundTrip) {
+  LlamaTrainer m(tiny_config(), 11);
+  TempDir dir("trainer-bf16");
+  m.save_hf(dir / "bf16", torch::kBFloat16);
+  auto config = nlohmann::json::parse(std::ifstream(dir / "bf16" / "config.json"));
+  EXPECT_EQ(config["torch_dtype"], "bfloat16");
+  EXPECT_EQ(config["architectures"][0], "LlamaForCausalLM");
+  EXPECT_EQ(config["model_type"], "llama");
+  auto model = inference::Model::load(dir / "bf16");
+  EXPECT_EQ(model->checkpoint_dtype(), "BF16");
+
+  m.save_hf(dir / "f32", torch::kFloat32);
+  auto back = LlamaTrainer::load_checkpoint(dir / "f32");
+  EXPECT_EQ(back.config().bos_token_id, std::optional<int64_t>(1));
+  ASSERT_EQ(back.named_parameters().size(), m.named_parameters().size());
+  for (size_t i = 0; i < m.named_parameters().size(); ++i)
+    EXPECT_TRUE(torch::equal(back.named_parameters()[i].second, m.named_parameters()[i].second))
+        << m.named_parameters()[i].first;
+}
+
+TEST(LlamaTrainer, OverfitsFixedSequences) {
+  LlamaTrainer m(tiny_config(), 1);
+  TrainOptions o;
+  o.steps = 120;
+  o.batch = 4;
+  o.seq_len = 64;
+  o.lr = 1e-2;
+  o.warmup = 10;
+  o.threads = 1;
+  double last = 0;
+  o.on_step = [&](const StepInfo& s) { last = s.loss; };
+  const auto start = std::chrono::steady_clock::now();
+  auto result = train(m, fixed_examples(), {}, o);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(result.last_step, 120);
+  auto final = evaluate(m, fixed_examples(), o);
+  std::printf("overfit: last step loss %.4f, final eval loss %.4f, %.2f s\n", last, final.loss, seconds);
+  EXPECT_LT(final.loss, 0.05);
+  EXPECT_LT(seconds, 30.0);  // ~1-3 s on an idle core; generous for loaded CI machines
+}
+
+TEST(LlamaTrainer, LossCountsOnlyMaskedTargets) {
+  LlamaTrainer m(tiny_config(), 2);
+  torch::NoGradGuard g;
+  auto ids = torch::tensor(sequence(16, 9)).unsqueeze(0);
+  auto mask = torch::zeros({1, 16}, torch::kInt64);
+  mask.narrow(1, 5, 6).fill_(1);  // targets: tokens 5..10
+  auto loss = m.loss(ids, mask).item<double>();
+
+  // The mean cross entropy of predicting tokens 5..10 from positions 4..9, computed by hand.
+  auto logp = torch::log_softmax(m.forward(ids)[0], -1);
+  double manual = 0;
+  for (int64_t t = 5; t <= 10; ++t) manual -= logp[t - 1][ids[0][t].item<int64_t>()].item<double>();
+  EXPECT_NEAR(loss, manual / 6, 1e-5);
+
+  // Tokens after the last target are never context for a target: changing them changes nothing.
+  auto changed = ids.clone();
+  changed.narrow(1, 11, 5).fill_(63);
+  EXPECT_EQ(m.loss(changed, mask).item<double>(), loss);
+  // A masked target token itself does not count, but it is context for later targets: changing token 3 (mask 0,
+  // before the targets) changes the loss, changing token 11+ (after) does not; and masking all gives 0.
+  auto context = ids.clone();
+  context[0][3] = (ids[0][3].item<int64_t>() + 1) % 64;
+  EXPECT_NE(m.loss(context, mask).item<double>(), loss);
+  EXPECT_EQ(m.loss(ids, torch::zeros_like(mask)).item<double>(), 0.0);
+
+  // Batched with padding: the same loss as the row alone.
+  TrainExample e{sequence(16, 9), std::vector<uint8_t>(16, 0)};
+  for (int t = 5; t <= 10; ++t) e.mask[t] = 1;
+  TrainExample other{sequence(5, 4), std::vector<uint8_t>(5, 0)};
+  auto batch = make_batch({&e, &other}, 32, false);
+  EXPECT_EQ(batch.targets, 6);
+  EXPECT_NEAR(m.loss(batch).item<double>(), loss, 1e-6);
+}
+
+std::vector<double> run_losses(int64_t steps, uint64_t seed, const std::filesystem::path& checkpoint_dir = {},
+                               int64_t checkpoint_every = 0, int64_t stop_after = 0) {
+  LlamaTrainer m(tiny_config(), seed);
+  TrainOptions o;
+  o.steps = steps;
+  o.batch = 2;
+  o.seq_len = 32;
+  o.lr = 5e-3;
+  o.warmup = 3;
+  o.seed = seed;
+  o.threads = 1;
+  o.checkpoint_dir = checkpoint_dir;
+  o.checkpoint_every = checkpoint_every;
+  o.stop_after = stop_after;
+  std::vector<double> losses;
+  o.on_step = [&](const StepInfo& s) { losses.push_back(s.loss); };
+  train(m, fixed_examples(), {}, o);
+  return losses;
+}
+
+TEST(LlamaTrainer, SameSeedSameLosses) {
+  auto a = run_losses(5, 42), b = run_losses(5, 42), c = run_losses(5, 43);
+  ASSERT_EQ(a.size(), 5u);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a.back(), c.back());
+}
+
+TEST(LlamaTrainer, ResumeContinuesTheSameTrajectory) {
+  TempDir dir("trainer-resume");
+  auto full = run_losses(10, 5);
+  auto first = run_losses(10, 5, dir / "ckpt", 5, 5);  // interrupted after step 5 (its checkpoint)
+  ASSERT_TRUE(std::filesystem::exists(dir / "ckpt" / "optimizer.pt"));
+  ASSERT_TRUE(std::filesystem::exists(dir / "ckpt" / "trainer_state.json"));
+
+  auto m = LlamaTrainer::load_checkpoint(dir / "ckpt");
+  TrainOptions o;
+  o.steps = 10;
+  o.batch = 2;
+  o.seq_len = 32;
+  o.lr = 5e-3;
+  o.warmup = 3;
+  o.seed = 5;
+  o.threads = 1;
+  o.resume_from = dir / "ckpt";
+  std::vector<double> rest;
+  o.on_step = [&](const StepInfo& s) { rest.push_back(s.loss); };
+  auto result = train(m, fixed_examples(), {}, o);
+  EXPECT_EQ(result.first_step, 6);
+  ASSERT_EQ(rest.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(first[i], full[i]);
+    EXPECT_EQ(rest[i], full[5 + i]) << "step " << 6 + i;
+  }
+}
+
+TEST(TrainLoop, ScheduleWarmsUpThenDecaysToTenPercent) {
+  TrainOptions o;
+  o.steps = 100;
+  o.warmup = 10;
+  o.lr = 1e-3;
+  EXPECT_NEAR(learning_rate(o, 1), 1e-4, 1e-12);
+  EXPECT_NEAR(learning_rate(o, 10), 1e-3, 1e-12);
+  EXPECT_NEAR(learning_rate(o, 55), 0.55e-3, 1e-9);
+  EXPECT_NEAR(learning_rate(o, 100), 1e-4, 1e-12);
+}
+
+TEST(TrainLoop, ReadsJsonlAndRejectsBadLines) {
+  TempDir dir("trainer-jsonl");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return dir / name;
+  };
+  auto ok = read_examples_jsonl(write("ok.jsonl", "{\"ids\":[1,2,3],\"mask\":[0,1,1]}\n\n{\"ids\":[4]}\n"), 64);
+  ASSERT_EQ(ok.size(), 2u);
+  EXPECT_EQ(ok[0].mask, (std::vector<uint8_t>{0, 1, 1}));
+  EXPECT_EQ(ok[1].mask, (std::vector<uint8_t>{1}));
+  auto message = [&](const std::string& text) {
+    try {
+      read_examples_jsonl(write("bad.jsonl", text), 64);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("{\"ids\":[1,2]}\nnot json\n").find("bad.jsonl:2: not valid JSON"), std::string::npos);
+  EXPECT_NE(message("{\"ids\":[1,2],\"mask\":[1]}\n").find("mask has 1 entries"), std::string::npos);
+  EXPECT_NE(message("{\"ids\":[1,64]}\n").find("outside the vocabulary"), std::string::npos);
+  EXPECT_NE(message("").find("no examples"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chorus::training

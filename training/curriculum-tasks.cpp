@@ -1,0 +1,100 @@
+// Helpers shared by the curriculum's task families.
+#include "training/curriculum-tasks.h"
+
+#include <stdexcept>
+
+namespace chorus::training::curriculum {
+
+const std::string& pick(TaskContext& ctx, const Phrasings& phrasings) {
+  const auto& list = ctx.eval && !phrasings.held_out.empty() ? phrasings.held_out : phrasings.train;
+  return ctx.rng.pick(list);
+}
+
+std::string fill(const std::string& text, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t open = text.find('{', i);
+    if (open == std::string::npos) {
+      out += text.substr(i);
+      break;
+    }
+    const size_t close = text.find('}', open);
+    if (close == std::string::npos) throw std::logic_error("curriculum phrasing with an unclosed '{': " + text);
+    out += text.substr(i, open - i);
+    const std::string name = text.substr(open + 1, close - open - 1);
+    const auto it = vars.find(name);
+    if (it == vars.end()) throw std::logic_error("curriculum phrasing uses {" + name + "}, not given: " + text);
+    out += it->second;
+    i = close + 1;
+  }
+  return out;
+}
+
+std::string capitalize(std::string text) {
+  if (!text.empty() && text[0] >= 'a' && text[0] <= 'z') text[0] = static_cast<char>(text[0] - 'a' + 'A');
+  return text;
+}
+
+std::string scaled_text(int64_t value, int decimals) {
+  if (decimals <= 0) return std::to_string(value);
+  const bool negative = value < 0;
+  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  uint64_t scale = 1;
+  for (int i = 0; i < decimals; ++i) scale *= 10;
+  std::string fraction = std::to_string(magnitude % scale);
+  fraction.insert(0, static_cast<size_t>(decimals) - fraction.size(), '0');
+  std::string out = negative ? std::string("-") : std::string();
+  out += std::to_string(magnitude / scale);
+  out += ".";
+  out += fraction;
+  return out;
+}
+
+namespace {
+
+const std::vector<std::string> kSystemPrompts = {
+    "You are a helpful assistant.",
+    "You are Chorus, a helpful assistant.",
+    "You are Chorus, a small assistant. Use the tools for arithmetic and dates, then answer briefly.",
+    "You are an agent in a team of agents. Answer the user's question accurately and briefly.",
+    "You are a careful assistant. Never guess a calculation or a date: use a tool.",
+    "Answer concisely.",
+};
+
+}  // namespace
+
+Conversation start_conversation(TaskContext& ctx, const std::string& task, bool with_tools, double p_system) {
+  Conversation c;
+  c.task = task;
+  if (ctx.rng.chance(p_system))
+    c.messages.push_back({{"role", "system"}, {"content", ctx.rng.pick(kSystemPrompts)}});
+  if (with_tools) {
+    c.tools = ctx.tools;
+    if (c.tools.size() > 1 && ctx.rng.chance(0.5)) {  // the order of the list must not matter
+      for (size_t i = c.tools.size() - 1; i > 0; --i) std::swap(c.tools[i], c.tools[ctx.rng.below(i + 1)]);
+    }
+  }
+  return c;
+}
+
+ojson tool_call(const std::string& name, const ojson& arguments) {
+  return {{"type", "function"}, {"function", {{"name", name}, {"arguments", arguments}}}};
+}
+
+nlohmann::json call_tool(TaskContext& ctx, const std::string& name, const ojson& arguments) {
+  return ctx.call(name, nlohmann::json::parse(arguments.dump()));
+}
+
+void add_tool_message(Conversation& c, const nlohmann::json& result) {
+  c.messages.push_back({{"role", "tool"}, {"content", result.dump()}});
+}
+
+std::string result_text(const nlohmann::json& result, const std::string& field, const std::string& tool) {
+  if (!result.is_object() || !result.contains(field))
+    throw CurriculumError("the " + tool + " tool's result has no '" + field + "': " + result.dump());
+  const auto& v = result[field];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+}  // namespace chorus::training::curriculum

@@ -1,0 +1,80 @@
+#pragma once
+// Internal to the curriculum: one function per task family (curriculum-calculator.cpp, curriculum-calendar.cpp,
+// curriculum-chat.cpp) and the helpers they share (curriculum-tasks.cpp).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "training/curriculum-random.h"
+#include "training/curriculum.h"
+
+namespace chorus::training::curriculum {
+
+using ojson = nlohmann::ordered_json;
+
+// What a task function draws from and calls.
+struct TaskContext {
+  CurriculumRng& rng;
+  bool eval = false;                   // held-out phrasings and ranges
+  const ToolCaller& call;              // the tools
+  const ojson& tools;                  // the tools offered (OpenAI format)
+  int64_t passkey_min_tokens = 256;
+  int64_t passkey_max_tokens = 2048;
+  const inference::Tokenizer* tokenizer = nullptr;  // null: 4 bytes per token
+};
+
+// Phrasings: `train` ones are used in the train split only, `held_out` ones in the eval split only.
+struct Phrasings {
+  std::vector<std::string> train;
+  std::vector<std::string> held_out;
+};
+const std::string& pick(TaskContext& ctx, const Phrasings& phrasings);
+
+// Replaces each {name} in `text` by vars.at(name); throws std::logic_error for a missing variable.
+std::string fill(const std::string& text, const std::map<std::string, std::string>& vars);
+
+// Upper-cases the first byte when it is an ASCII letter.
+std::string capitalize(std::string text);
+
+// Integer / fixed-point text: scaled_text(-1234, 2) = "-12.34".
+std::string scaled_text(int64_t value, int decimals);
+
+// Starts a conversation: maybe a system message (probability `p_system`), and the tools when `with_tools`.
+Conversation start_conversation(TaskContext& ctx, const std::string& task, bool with_tools, double p_system);
+
+// {"type": "function", "function": {"name": ..., "arguments": {...}}}.
+ojson tool_call(const std::string& name, const ojson& arguments);
+
+// Calls the tool, appends nothing; returns its result (the tool message content is result.dump()).
+nlohmann::json call_tool(TaskContext& ctx, const std::string& name, const ojson& arguments);
+
+// Appends {"role": "tool", "content": result.dump()} (the tool message the model reads).
+void add_tool_message(Conversation& c, const nlohmann::json& result);
+
+// A string field of a tool result (numbers are written as JSON); throws CurriculumError naming it when missing.
+std::string result_text(const nlohmann::json& result, const std::string& field, const std::string& tool);
+
+// A calculator question (for the multi task): the user-facing phrase of an expression, the expression the tool
+// gets, and a pretty form for the answer ("37 × 12").
+struct Arithmetic {
+  std::string phrase;      // "37 times 12"
+  std::string expression;  // "37 * 12"
+  std::string pretty;      // "37 × 12"
+};
+Arithmetic draw_arithmetic(TaskContext& ctx);
+
+// A calendar date drawn for a question: ISO for the tool, and the way the user wrote it.
+struct DrawnDate {
+  int year = 2000, month = 1, day = 1;
+  std::string iso;      // "2021-03-14"
+  std::string written;  // "March 14, 2021" or the ISO text
+};
+DrawnDate draw_date(TaskContext& ctx);
+
+Conversation make_calculator_task(TaskContext& ctx);
+Conversation make_calendar_task(TaskContext& ctx);
+Conversation make_multi_task(TaskContext& ctx);
+Conversation make_chat_task(TaskContext& ctx);
+Conversation make_passkey_task(TaskContext& ctx);
+
+}  // namespace chorus::training::curriculum
