@@ -14,11 +14,36 @@ const char* const kChorusChatTemplate = R"J({%- set default_system = "You are Ch
 {%- endif -%}
 {%- if tools -%}
   {{- "<|im_start|>system\n" + (system_text if system_text is not none else default_system) -}}
-  {{- "\n\n# Tools\n\nThese functions are available to you. Each is described by a JSON object between the <tools> and </tools> tags:\n<tools>" -}}
+  {{- "\n\n# Tools\n\nThese functions are available to you (arguments marked ? are optional):" -}}
   {%- for tool in tools -%}
-    {{- "\n" + (tool | tojson) -}}
+    {%- set fn = tool.function if tool.function is defined else tool -%}
+    {{- "\n- " + fn.name + "(" -}}
+    {%- if fn.parameters is defined and fn.parameters.properties is defined -%}
+      {%- set required = fn.parameters.required if fn.parameters.required is defined else [] -%}
+      {%- for pname, spec in fn.parameters.properties.items() -%}
+        {%- if not loop.first -%}
+          {{- ", " -}}
+        {%- endif -%}
+        {{- pname + ("" if pname in required else "?") + ": " -}}
+        {%- if spec.enum is defined -%}
+          {%- for v in spec.enum -%}
+            {%- if not loop.first -%}
+              {{- "|" -}}
+            {%- endif -%}
+            {{- v | tojson -}}
+          {%- endfor -%}
+        {%- elif spec.type is defined and spec.type is string -%}
+          {{- spec.type -}}
+        {%- elif spec.type is defined -%}
+          {{- spec.type | join("|") -}}
+        {%- else -%}
+          {{- "any" -}}
+        {%- endif -%}
+      {%- endfor -%}
+    {%- endif -%}
+    {{- ")" + ((": " + fn.description) if fn.description is defined and fn.description else "") -}}
   {%- endfor -%}
-  {{- "\n</tools>\n\nWhen a function would help, call it: write one JSON object with the function's name and its arguments between <tool_call> and </tool_call> tags, like this:\n<tool_call>\n{\"name\": \"function name\", \"arguments\": {\"argument\": \"value\"}}\n</tool_call>\nThe results come back between <tool_response> and </tool_response> tags.<|im_end|>\n" -}}
+  {{- "\n\nWhen a function would help, call it: write one JSON object with the function's name and its arguments between <tool_call> and </tool_call> tags, like this:\n<tool_call>\n{\"name\": \"function name\", \"arguments\": {\"argument\": \"value\"}}\n</tool_call>\nThe results come back between <tool_response> and </tool_response> tags.<|im_end|>\n" -}}
 {%- elif system_text is not none -%}
   {{- "<|im_start|>system\n" + system_text + "<|im_end|>\n" -}}
 {%- endif -%}

@@ -17,18 +17,22 @@ using nlohmann::ordered_json;
 
 inference::ChatTemplate chorus_template() { return inference::ChatTemplate(chorus_chat_template()); }
 
+// Tools are listed compactly, one signature per line (argument types, enums, ? for optional), so the tool
+// listing costs a few dozen tokens instead of the whole JSON schema.
 const std::string kToolsSection =
-    "\n\n# Tools\n\nThese functions are available to you. Each is described by a JSON object between the <tools> "
-    "and </tools> tags:\n<tools>\n"
-    R"J({"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}})J"
-    "\n</tools>\n\nWhen a function would help, call it: write one JSON object with the function's name and its "
+    "\n\n# Tools\n\nThese functions are available to you (arguments marked ? are optional):\n"
+    R"J(- calculator(expression: string, mode?: "exact"|"float", digits?: integer|null): Evaluates.)J"
+    "\n- ping()"
+    "\n\nWhen a function would help, call it: write one JSON object with the function's name and its "
     "arguments between <tool_call> and </tool_call> tags, like this:\n<tool_call>\n"
     R"J({"name": "function name", "arguments": {"argument": "value"}})J"
     "\n</tool_call>\nThe results come back between <tool_response> and </tool_response> tags.<|im_end|>\n";
 
 ordered_json calculator_tools() {
-  return ordered_json::parse(
-      R"J([{"type": "function", "function": {"name": "calculator", "parameters": {"type": "object"}}}])J");
+  return ordered_json::parse(R"J([{"type": "function", "function": {"name": "calculator", "description": "Evaluates.",
+      "parameters": {"type": "object", "properties": {"expression": {"type": "string"},
+      "mode": {"enum": ["exact", "float"]}, "digits": {"type": ["integer", "null"]}}, "required": ["expression"]}}},
+      {"name": "ping"}])J");
 }
 
 ordered_json call(const std::string& name, const ordered_json& args) {
