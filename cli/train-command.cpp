@@ -18,7 +18,7 @@ namespace chorus::cli {
 CLI::App* train_app(CLI::App& root) {
   auto found = root.get_subcommands([](CLI::App* a) { return a->get_name() == "train"; });
   if (!found.empty()) return found.front();
-  auto* train = root.add_subcommand("train", "Train the project's own model parts (tokenizer, ...)");
+  auto* train = root.add_subcommand("train", "Train the project's own model: tokenizer, curriculum data, model");
   train->require_subcommand(1);
   return train;
 }
