@@ -108,6 +108,7 @@ struct WorkflowSpec {
   FlowSpec flow;  // without `flow:` in the file: the tasks in written order, one after another
   BudgetSpec budgets;
   std::vector<std::string> agent_order, task_order;  // as written
+  std::vector<std::string> warnings;  // "file:line:column: warning: ..." (e.g. unreachable steps); parse still succeeds
 
   // Parses and validates YAML text; throws WorkflowError with every problem found. `kinds` (optional) checks
   // agent kinds and their kind-specific options.
