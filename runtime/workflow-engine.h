@@ -6,6 +6,7 @@
 #include "runtime/workflow-spec.h"
 
 #include <map>
+#include <memory>
 #include <string>
 
 namespace chorus::runtime {
@@ -28,8 +29,10 @@ class WorkflowEngine {
   RunRecord replay(const std::string& run_id, const RunEventSink& on_event = {});
 
  private:
+  struct LiveRuns;  // the event sinks of runs in progress, for the journal provider (agents' llm/tool events)
   AgentRuntime& runtime_;
   RunStore& store_;
+  std::shared_ptr<LiveRuns> live_;
 };
 
 }  // namespace chorus::runtime
