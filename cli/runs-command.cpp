@@ -216,7 +216,7 @@ void trace_run(const std::string& store_flag, const std::string& id) {
 }
 
 void install_runs_command(CLI::App& root) {
-  auto* runs = root.add_subcommand("runs", "Inspect durable workflow runs in the run store");
+  auto* runs = root.add_subcommand("runs", "Durable workflow runs: list, show, trace, resume, replay");
   runs->require_subcommand(1);
 
   auto* list =
