@@ -149,6 +149,9 @@ class EventOutputs {
 }
 
 runtime::HostConnection connection_from(const ExecutionOptions& options) {
+  if (!options.store.empty())
+    throw std::invalid_argument("--store and --connect do not go together: a run on a host is stored in the host's "
+                                "store (`chorus serve --store FILE`); drop --store");
   runtime::HostConnection connection;
   connection.address = options.connect;
   connection.token = runtime::resolve_token(options.token_file);

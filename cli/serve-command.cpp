@@ -1,4 +1,5 @@
 // chorus serve: the host that workers and clients connect to (routing, run store, workflow runs).
+#include "cli/runs-command.h"
 #include "cli/command-registry.h"
 #include "cli/stop-signals.h"
 #include "runtime/host-client.h"
@@ -12,7 +13,7 @@ namespace {
 
 struct ServeArgs {
   std::string listen = "127.0.0.1:7070";
-  std::string store = "runs.db";
+  std::string store;  // "": $CHORUS_STORE, else runs.db
   std::string token_file;
   std::string tls_cert, tls_key;
   std::string on_worker_loss = "retry";
@@ -22,7 +23,7 @@ void serve(const ServeArgs& args) {
   block_stop_signals();
   runtime::HostServerOptions options;
   options.listen = args.listen;
-  options.store_path = args.store;
+  options.store_path = store_path(args.store);
   options.tls_cert_file = args.tls_cert;
   options.tls_key_file = args.tls_key;
   options.on_worker_loss =
@@ -57,7 +58,7 @@ void install_serve_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("serve", "Run the host that workers and clients connect to over gRPC");
   static ServeArgs args;
   cmd->add_option("--listen", args.listen, "Address to listen on (port 0 picks a free port)")->capture_default_str();
-  cmd->add_option("--store", args.store, "Run store (SQLite file)")->capture_default_str();
+  cmd->add_option("--store", args.store, "Run store (SQLite file; default $CHORUS_STORE, else runs.db)");
   cmd->add_option("--token-file", args.token_file,
                   "File holding the shared token clients must send (else CHORUS_TOKEN; none: open)");
   cmd->add_option("--tls-cert", args.tls_cert, "TLS certificate (PEM); with --tls-key");

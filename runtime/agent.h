@@ -42,7 +42,8 @@ class AgentContext {
   std::stop_token stop_token() const { return stop_; }
   // The durable-effect journal of this message's run; nullptr outside a durable run.
   EffectJournal* journal() { return journal_.get(); }
-  // A deterministic key for the next effect of `kind` while handling this message: "<scope>/<kind>#<n>",
+  // A deterministic key for the next effect of `kind` while handling this message: "<scope>/<kind>#<n>"
+  // (publications: "<scope>@<self>/<kind>#<n>"); messages this agent sends get "<key of the send>" as scope,
   // where scope is the message's kEffectScopeKey metadata (or its id). Same order of calls → same keys.
   std::string next_effect_key(std::string_view kind);
 

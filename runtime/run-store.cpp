@@ -349,7 +349,8 @@ RunStore::RunStore(const std::string& path) : impl_(std::make_unique<Impl>()) {
   std::lock_guard lock(impl_->mutex);
   impl_->open_schema();
   impl_->use_wal();
-  impl_->exec("PRAGMA synchronous = NORMAL");
+  // FULL: a committed checkpoint or journal record survives power loss too, not only a killed process.
+  impl_->exec("PRAGMA synchronous = FULL");
 }
 
 RunStore::~RunStore() = default;

@@ -31,9 +31,10 @@ namespace {
 // The sinks of runs in progress, by run id (the journal provider routes agents' llm/tool events to them).
 class RunSinks {
  public:
-  void add(const std::string& run_id, RunEventSink sink) {
+  // Registers a run in progress; false when that run is already in progress here (a second resume of it).
+  bool add(const std::string& run_id, RunEventSink sink) {
     std::lock_guard lock(mutex_);
-    sinks_[run_id] = std::move(sink);
+    return sinks_.emplace(run_id, std::move(sink)).second;
   }
   void remove(const std::string& run_id) {
     std::lock_guard lock(mutex_);
@@ -356,7 +357,8 @@ class FlowRunner {
                            e.what());
       }
 
-    const AgentId agent{task.agent, record_.id};
+    // One instance per run and step: parallel branches on the same agent run at once, each with fresh state.
+    const AgentId agent{task.agent, record_.id + "/" + step.name};
     const int attempts_allowed = 1 + std::max(0, step.retries);
     const double step_timeout_s = step.timeout_s > 0 ? step.timeout_s : spec_.budgets.step_timeout_s;
     std::string last_error;
@@ -652,7 +654,11 @@ WorkflowSpec parse_stored(const RunRecord& record) {
 RunRecord execute(AgentRuntime& runtime, RunStore& store, RunSinks& live, const WorkflowSpec& spec, RunRecord record,
                   Mode mode, const std::map<std::string, std::string>& answers, const RunEventSink& on_event) {
   auto events = std::make_shared<EventChannel>(store, record.id, on_event);
-  live.add(record.id, [events](const RunEvent& event) { events->forward(event); });
+  if (!live.add(record.id, [events](const RunEvent& event) { events->forward(event); })) {
+    events->close();
+    throw std::runtime_error("run " + record.id + " is still running here; wait for it to end (`chorus runs show " +
+                             record.id + "`) before resuming it");
+  }
   struct Finish {
     RunSinks& live;
     const std::string id;

@@ -202,7 +202,7 @@ class SpecParser {
     for (const auto& e : reader_.entries(node, "budgets", kBudgetKeys)) {
       std::string field = "budgets." + e.key;
       if (e.key == "max_tokens") {
-        if (auto v = reader_.integer(e.value, field, 0)) b.max_tokens = *v;
+        if (auto v = reader_.integer(e.value, field, 0, 1'000'000'000'000LL)) b.max_tokens = *v;
       } else if (e.key == "timeout_s") {
         if (auto v = reader_.number(e.value, field, 0)) b.timeout_s = *v;
       } else if (e.key == "step_timeout_s") {

@@ -167,9 +167,15 @@ std::optional<std::string> YamlReader::string(const YAML::Node& node, const std:
   return std::nullopt;
 }
 
-std::optional<long long> YamlReader::integer(const YAML::Node& node, const std::string& field, long long min) {
+std::optional<long long> YamlReader::integer(const YAML::Node& node, const std::string& field, long long min,
+                                             long long max) {
   std::optional<long long> value;
   if (node.IsScalar() && is_plain(node)) value = parse_integer(node.Scalar());
+  if (value && *value > max) {
+    error(pos(node), field + " must be at most " + std::to_string(max) + ", got " + shown_value(node) +
+                         "; use a smaller value");
+    return std::nullopt;
+  }
   if (!value || *value < min) {
     error(pos(node), field + " must be an integer >= " + std::to_string(min) + ", got " + shown_value(node) +
                          "; write e.g. `" + field.substr(field.rfind('.') + 1) + ": " +
@@ -179,9 +185,16 @@ std::optional<long long> YamlReader::integer(const YAML::Node& node, const std::
   return value;
 }
 
-std::optional<double> YamlReader::number(const YAML::Node& node, const std::string& field, double min) {
+std::optional<double> YamlReader::number(const YAML::Node& node, const std::string& field, double min, double max) {
   std::optional<double> value;
   if (node.IsScalar() && is_plain(node)) value = parse_float(node.Scalar());
+  if (value && !(*value <= max)) {
+    std::ostringstream bound;
+    bound << max;
+    error(pos(node), field + " must be at most " + bound.str() + ", got " + shown_value(node) +
+                         "; use a smaller value");
+    return std::nullopt;
+  }
   if (!value || *value < min) {
     std::ostringstream bound;
     bound << min;

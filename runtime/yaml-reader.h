@@ -49,8 +49,11 @@ class YamlReader {
 
   // Scalar readers: report a wrong type at the node and return nullopt. `field` names it, e.g. "agents.a.max_iter".
   std::optional<std::string> string(const YAML::Node& node, const std::string& field);
-  std::optional<long long> integer(const YAML::Node& node, const std::string& field, long long min);
-  std::optional<double> number(const YAML::Node& node, const std::string& field, double min);
+  // An integer in [min, max]; anything else is reported (so a huge value never wraps when narrowed).
+  std::optional<long long> integer(const YAML::Node& node, const std::string& field, long long min,
+                                   long long max = 1'000'000);
+  // A number in [min, max] (the default max, 10^7, is ~115 days in seconds).
+  std::optional<double> number(const YAML::Node& node, const std::string& field, double min, double max = 1e7);
   // A list of strings (a single string is a list of one).
   std::optional<std::vector<std::string>> string_list(const YAML::Node& node, const std::string& field);
 

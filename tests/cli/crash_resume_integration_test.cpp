@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <map>
+#include <sstream>
 #include <thread>
 
 namespace chorus::testing {
@@ -109,12 +111,25 @@ TEST(CrashResume, KilledWorkerThenResumeRunsNoStepAndNoToolCallTwice) {
   for (const auto& effect : record["effects"])
     if (effect["kind"] == "tool") ++tool_effects;
   EXPECT_EQ(tool_effects, 1) << after.out;
-  for (const auto& step : record["steps"]) {
-    EXPECT_EQ(step["state"], "done") << step.dump();
-    if (step["step"] == "plan") {
-      EXPECT_EQ(step["attempts"], 1) << "plan ran again: " << step.dump();
-    }
+  ASSERT_EQ(record["steps"].size(), 3u) << after.out;
+  for (const auto& step : record["steps"]) EXPECT_EQ(step["state"], "done") << step.dump();
+  EXPECT_EQ(outputs["report"], "Plan: fetch the page once, then report.");  // the planner's canned answer
+
+  // `plan` was sent to its agent once (the resume took it from its checkpoint); `fetch` twice (killed, resumed).
+  auto trace = run_chorus({"runs", "trace", run_id, "--store", store});
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  std::map<std::string, int> started, from_checkpoint;
+  std::istringstream lines(trace.out);
+  for (std::string line; std::getline(lines, line);) {
+    json event = json::parse(line);
+    if (event["type"] == "step_started") ++started[event["step"].get<std::string>()];
+    if (event["type"] == "step_finished" && event.contains("data") && event["data"].value("from_checkpoint", false))
+      ++from_checkpoint[event["step"].get<std::string>()];
   }
+  EXPECT_EQ(started["plan"], 1) << trace.out;
+  EXPECT_EQ(from_checkpoint["plan"], 1) << trace.out;
+  EXPECT_EQ(started["fetch"], 2) << trace.out;
+  EXPECT_EQ(started["report"], 1) << trace.out;
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -176,7 +178,7 @@ tasks:
   EXPECT_EQ(planner.request(0).expected_output, "an outline");
   // Addressed to this run's own instance, traced and scoped for the journal.
   const Message& sent = writer.messages.at(0);
-  EXPECT_EQ(sent.recipient->str(), "writer/" + run.id);
+  EXPECT_EQ(sent.recipient->str(), "writer/" + run.id + "/write");
   EXPECT_EQ(sent.trace_id, run.id);
   EXPECT_EQ(sent.metadata.at(std::string(kEffectScopeKey)), "write#1");
   EXPECT_TRUE(sent.has_deadline());
@@ -273,6 +275,58 @@ TEST_F(WorkflowEngineTest, LoopIsBoundedByMaxIterations) {
   EXPECT_EQ(publisher.calls(), 1);
   EXPECT_EQ(run.outputs["draft"], "Draft (round 3)");
   EXPECT_EQ(run.outputs["publish"], "published anyway");
+}
+
+TEST_F(WorkflowEngineTest, ParallelBranchesOnOneAgentStillOverlap) {
+  agent("searcher", [](const Message&, AgentContext& c, int) -> asio::awaitable<json> {
+    co_await sleep_unless_stopped(300ms, c);
+    co_return reply("found", 1, 1);
+  });
+  RunRecord run = start(R"Y(
+name: fan-out-one-agent
+agents:
+  searcher: {kind: echo}
+tasks:
+  a: {description: "search a", agent: searcher}
+  b: {description: "search b", agent: searcher}
+flow:
+  start: fan
+  steps:
+    fan: {parallel: [a, b]}
+    a: {}
+    b: {}
+)Y");
+  ASSERT_EQ(run.state, "done") << run.error;
+  const auto& spans = probes_["searcher"].spans;
+  ASSERT_EQ(spans.size(), 2u);
+  // Each step has its own instance (key "<run>/<step>"), so the two branches are not serialized.
+  EXPECT_LT(std::max(spans[0].first, spans[1].first), std::min(spans[0].second, spans[1].second));
+}
+
+TEST_F(WorkflowEngineTest, ARunInProgressCannotBeResumedASecondTime) {
+  agent("slow", [](const Message&, AgentContext& c, int) -> asio::awaitable<json> {
+    co_await sleep_unless_stopped(600ms, c);
+    co_return reply("finished", 1, 1);
+  });
+  std::thread first([this] {
+    start("name: slow-run\nagents: {slow: {kind: echo}}\ntasks: {work: {description: wait, agent: slow}}\n");
+  });
+  std::string run_id;
+  for (int i = 0; i < 200 && run_id.empty(); ++i) {
+    std::this_thread::sleep_for(5ms);
+    auto runs = store_.list_runs();
+    if (!runs.empty() && probes_["slow"].calls() > 0) run_id = runs[0].id;
+  }
+  ASSERT_FALSE(run_id.empty());
+  try {
+    engine_.resume(run_id);
+    ADD_FAILURE() << "a second execution of a running run was started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is still running here"), std::string::npos) << e.what();
+  }
+  first.join();
+  EXPECT_EQ(store_.find_run(run_id)->state, "done");
+  EXPECT_EQ(probes_["slow"].calls(), 1);
 }
 
 TEST_F(WorkflowEngineTest, ParallelBranchesRunConcurrentlyAndJoin) {
@@ -664,7 +718,7 @@ TEST_F(WorkflowEngineTest, ReplayReusesRecordedEffectsAndMatches) {
   EXPECT_EQ(replayed.outputs, original.outputs);
   EXPECT_EQ(counter, 1);  // the recording answered
   EXPECT_EQ(probe.calls(), 2);
-  EXPECT_EQ(probe.messages[1].recipient->key, replayed.id);  // a fresh instance for the replay
+  EXPECT_EQ(probe.messages[1].recipient->key, replayed.id + "/count");  // a fresh instance for the replay
   auto tool_events = events_of("tool_call");
   ASSERT_EQ(tool_events.size(), 1u);
   EXPECT_TRUE(tool_events[0].data.value("replayed", false));

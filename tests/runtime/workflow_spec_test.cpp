@@ -268,6 +268,22 @@ tasks:
   find_problem(more, "wf.yaml:5:20: tasks.u.description must be text");
 }
 
+TEST(WorkflowSpec, HugeNumbersAreReportedNotWrapped) {
+  auto problems = problems_of(R"Y(name: big
+budgets: {timeout_s: 1e30, retries: 3000000000}
+agents: {a: {kind: echo, max_iter: 99999999999}}
+tasks: {t: {description: d, agent: a}}
+flow:
+  steps:
+    t: {max_iterations: 4294967295, timeout_s: 1e30}
+)Y");
+  find_problem(problems, "wf.yaml:2:22: budgets.timeout_s must be at most 1e+07");
+  find_problem(problems, "wf.yaml:2:37: budgets.retries must be at most 1000000");
+  find_problem(problems, "agents.a.max_iter must be at most 1000000");
+  find_problem(problems, "max_iterations must be at most 1000000");
+  find_problem(problems, "flow.steps.t.timeout_s must be at most 1e+07");
+}
+
 TEST(WorkflowSpec, KindOptionsAndLlmRequirementComeFromTheRegistry) {
   AgentKindRegistry kinds;
   add_builtin_kinds(kinds);
