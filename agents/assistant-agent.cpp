@@ -7,6 +7,7 @@
 #include "runtime/task-message.h"
 #include "tools/json-schema.h"
 
+#include <chrono>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -152,17 +153,30 @@ class AssistantAgent final : public runtime::Agent {
                          payload.dump().substr(0, 200));
   }
 
-  void check_stop(runtime::AgentContext& context) const {
-    if (context.stop_token().stop_requested())
-      throw AgentError(StatusCode::cancelled, "agent '" + name_ + "': cancelled");
+  // The error for a stop request: deadline_exceeded once the message's deadline passed, else cancelled.
+  AgentError stopped_error(runtime::AgentContext& context, const std::string& detail) const {
+    const runtime::Message& message = context.message();
+    const bool late = message.has_deadline() && std::chrono::system_clock::now() >= message.deadline;
+    return AgentError(late ? StatusCode::deadline_exceeded : StatusCode::cancelled,
+                      "agent '" + name_ + "': " + detail +
+                          (late ? " (the message's deadline passed)" : " (the message was cancelled)"));
   }
 
-  LlmResponse call_model(const LlmRequest& request, runtime::AgentContext& context) {
+  void check_stop(runtime::AgentContext& context) const {
+    if (context.stop_token().stop_requested()) throw stopped_error(context, "cancelled");
+  }
+
+  // One model call, journaled; the provider gives up when the message's stop token is requested (then nothing
+  // is journaled for the call).
+  LlmResponse call_model(LlmRequest& request, runtime::AgentContext& context) {
+    request.cancel = context.stop_token();
     std::string key = context.next_effect_key("llm");
     nlohmann::json result = runtime::run_once(context.journal(), key, "llm", to_json(request), [&] {
       try {
         return to_json(provider_->complete(request));
       } catch (const LlmError& e) {
+        if (context.stop_token().stop_requested())
+          throw stopped_error(context, "model call (" + provider_->describe() + ") cancelled");
         throw AgentError(e.retryable() ? StatusCode::unavailable : StatusCode::failed,
                          "agent '" + name_ + "' (" + provider_->describe() + "): " + e.what());
       }
@@ -187,6 +201,7 @@ class AssistantAgent final : public runtime::Agent {
                (tool_names_.empty() ? std::string("none (answer without tools)") : join(tool_names_));
       nlohmann::json request{{"name", call.name}, {"arguments_text", call.arguments_text}};
       nlohmann::json result = runtime::run_once(journal, keys[i], "tool", request, [&] {
+        check_stop(context);  // a running tool is not interrupted, but none starts after a stop request
         return tools_->call_text(call.name, call.arguments_text).to_json();
       });
       return tool_message_content(result, call.name);

@@ -4,7 +4,9 @@
 //
 // Input: a TaskRequest payload (rendered as the user message) or a chat payload ({"content": text} or a JSON
 // string). Reply: TaskReply JSON {output, usage, turns}. With the task's output_schema, the answer's JSON is
-// validated and the model is asked again (within max_iter) until it matches.
+// validated and the model is asked again (within max_iter) until it matches. The message's stop token
+// (deadline, cancel) is passed to every model call and checked before each tool call; a call cut short by it
+// fails the message (deadline_exceeded or cancelled) and is not journaled.
 #include "agents/llm.h"
 #include "runtime/agent.h"
 #include "tools/tool-registry.h"

@@ -32,6 +32,7 @@ struct Transfer {
   Clock::time_point last_byte = Clock::now();
   std::exception_ptr sink_error;  // thrown by the sink; rethrown after the transfer
   bool idle_expired = false;
+  bool cancelled = false;  // request->cancel was seen requested
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -75,6 +76,10 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
+  if (t->request->cancel.stop_requested()) {
+    t->cancelled = true;
+    return 1;  // aborts the transfer
+  }
   const long idle = t->request->idle_timeout_ms;
   if (idle > 0 && Clock::now() - t->last_byte > std::chrono::milliseconds(idle)) {
     t->idle_expired = true;
@@ -101,6 +106,8 @@ std::string HttpPostResult::header(const std::string& name) const {
 HttpPostResult http_post(const HttpPostRequest& request, const HttpBodySink& on_body_piece) {
   ensure_curl_initialised();
   const std::string host = host_of(request.url);
+  const std::string cancelled_message = "request to " + host + " cancelled";
+  if (request.cancel.stop_requested()) throw HttpCancelled(cancelled_message);
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) throw HttpError(HttpErrorKind::connection, host, "could not create a libcurl handle for " + host);
   curl_slist* list = nullptr;
@@ -138,8 +145,42 @@ HttpPostResult http_post(const HttpPostRequest& request, const HttpBodySink& on_
   curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
 
-  const CURLcode rc = curl_easy_perform(h);
+  // The multi interface, so that a stop request wakes the wait for socket activity at once (a progress
+  // callback alone may come only once a second while the server is silent).
+  std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi(curl_multi_init(), curl_multi_cleanup);
+  if (!multi) throw HttpError(HttpErrorKind::connection, host, "could not create a libcurl multi handle for " + host);
+  CURLM* m = multi.get();
+  if (const CURLMcode added = curl_multi_add_handle(m, h); added != CURLM_OK)
+    throw HttpError(HttpErrorKind::connection, host,
+                    "could not start the request to " + host + ": " + curl_multi_strerror(added));
+  struct Detach {
+    CURLM* m;
+    CURL* h;
+    ~Detach() { curl_multi_remove_handle(m, h); }
+  } detach{m, h};
+  std::stop_callback wake_on_cancel(request.cancel, [m] { curl_multi_wakeup(m); });
+
+  CURLMcode mc = CURLM_OK;
+  for (int running = 1;;) {
+    mc = curl_multi_perform(m, &running);
+    if (mc != CURLM_OK || running == 0) break;
+    if (request.cancel.stop_requested()) {
+      t.cancelled = true;
+      break;
+    }
+    mc = curl_multi_poll(m, nullptr, 0, 1000, nullptr);
+    if (mc != CURLM_OK) break;
+  }
+  CURLcode rc = CURLE_OK;
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(m, &queued))
+    if (msg->msg == CURLMSG_DONE && msg->easy_handle == h) rc = msg->data.result;
+
   if (t.sink_error) std::rethrow_exception(t.sink_error);
+  if (t.cancelled) throw HttpCancelled(cancelled_message);
+  if (mc != CURLM_OK)
+    throw HttpError(HttpErrorKind::connection, host,
+                    "connection to " + host + " failed: " + curl_multi_strerror(mc));
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.result.status);
   const std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
   if (t.idle_expired)

@@ -1,9 +1,11 @@
 #pragma once
 // A blocking HTTP POST over libcurl that hands a successful response's body to the caller as it arrives
-// (for server-sent event streams) and collects an error response's body whole.
+// (for server-sent event streams) and collects an error response's body whole; a stop request ends it at once.
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +22,13 @@ struct HttpPostRequest {
   long total_timeout_ms = 0;        // whole transfer; 0: no limit
   long idle_timeout_ms = 0;         // longest silence between received bytes; 0: no limit
   std::size_t max_error_body_bytes = 1u << 20;  // an error (non-2xx) body is kept up to this size
+  std::stop_token cancel;                       // requested: the transfer is abandoned (HttpCancelled)
+};
+
+// Thrown by http_post when `cancel` is requested before or during the transfer.
+class HttpCancelled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // What came back. For 2xx the body went to the sink instead of `error_body`.
@@ -35,7 +44,8 @@ struct HttpPostResult {
 using HttpBodySink = std::function<void(std::string_view piece)>;
 
 // POSTs `request`; throws tools::HttpError (kind timeout or connection, or invalid_url) when the transfer fails,
-// including a connection dropped before the whole body arrived. HTTP error statuses are returned, not thrown.
+// including a connection dropped before the whole body arrived, and HttpCancelled (within milliseconds) when
+// request.cancel is requested. HTTP error statuses are returned, not thrown.
 HttpPostResult http_post(const HttpPostRequest& request, const HttpBodySink& on_body);
 
 }  // namespace chorus::agents

@@ -11,6 +11,8 @@
 #define CHORUS_HAS_LOCAL_PROVIDER 1
 #endif
 
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 
 namespace chorus::agents {
@@ -68,6 +70,20 @@ json to_json(const ChatMessage& message) {
   if (!message.tool_call_id.empty()) out["tool_call_id"] = message.tool_call_id;
   if (!message.name.empty()) out["name"] = message.name;
   return out;
+}
+
+LlmError llm_cancelled_error(const std::string& where) {
+  return LlmError(where + ": cancelled: the step's deadline passed or the run was cancelled", false);
+}
+
+bool sleep_unless_cancelled(const std::stop_token& cancel, std::chrono::duration<double> duration) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::unique_lock lock(mutex);
+  using Clock = std::chrono::steady_clock;
+  const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(duration);
+  wake.wait_until(lock, cancel, until, [] { return false; });  // returns at the deadline or the stop request
+  return !cancel.stop_requested();
 }
 
 json to_json(const LlmRequest& request) {

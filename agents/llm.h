@@ -2,10 +2,12 @@
 // LLM provider interface: chat messages and tools in; text, tool calls and usage out (optionally streamed).
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,8 @@ struct LlmRequest {
   std::optional<int> max_tokens;
   std::vector<std::string> stop;
   std::optional<long long> seed;
+  // Requested when the caller gives up (deadline, cancel); providers return promptly with LlmError.
+  std::stop_token cancel;
 };
 
 struct LlmResponse {
@@ -63,6 +67,12 @@ class LlmError : public std::runtime_error {
   bool retryable_;
 };
 
+// The LlmError a provider throws when LlmRequest::cancel was requested: "<where>: cancelled: the step's
+// deadline passed or the run was cancelled", not retryable.
+LlmError llm_cancelled_error(const std::string& where);
+// Waits `duration`, returning early when `cancel` is requested; true when the whole wait passed.
+bool sleep_unless_cancelled(const std::stop_token& cancel, std::chrono::duration<double> duration);
+
 class LlmProvider {
  public:
   virtual ~LlmProvider() = default;
@@ -72,7 +82,7 @@ class LlmProvider {
   virtual std::string describe() const = 0;
 };
 
-// JSON forms (journal records, traces, the scripted provider's files).
+// JSON forms (journal records, traces, the scripted provider's files); LlmRequest::cancel is not in them.
 nlohmann::json to_json(const ChatMessage& message);
 nlohmann::json to_json(const LlmRequest& request);
 nlohmann::json to_json(const LlmResponse& response);

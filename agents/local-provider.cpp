@@ -68,7 +68,12 @@ class LocalProvider : public LlmProvider {
   LlmResponse complete(const LlmRequest& request, const LlmDeltaCallback& on_delta) override {
     const auto start = std::chrono::steady_clock::now();
     auto model = loaded();
-    std::unique_lock lock(model->generation);  // one generation (and template rendering) at a time per model
+    // One generation (and template rendering) at a time per model; a cancelled caller stops waiting its turn.
+    std::unique_lock lock(model->generation, std::defer_lock);
+    if (!request.cancel.stop_possible()) lock.lock();
+    while (!lock.owns_lock() && !lock.try_lock())
+      if (!sleep_unless_cancelled(request.cancel, std::chrono::milliseconds(5))) throw llm_cancelled_error(describe());
+    if (request.cancel.stop_requested()) throw llm_cancelled_error(describe());
     const std::string prompt =
         render_chat_prompt(*model->chat_template, request, (settings_.model_dir / "tokenizer_config.json").string());
 
@@ -85,6 +90,7 @@ class LocalProvider : public LlmProvider {
 
     inference::GenerationResult result;
     DeltaStream stream(on_delta, generation.stop_strings);
+    bool cancelled = false;  // request.cancel stopped the generation
     try {
       std::optional<LocalKvRun> kv;
       if (settings_.kv) {
@@ -96,6 +102,10 @@ class LocalProvider : public LlmProvider {
       auto cache = model->model->new_cache();
       result = inference::generate(*model->model, model->tokenizer.get(), cache, generation,
                                    [&](int64_t, const std::string& piece) {
+                                     if (request.cancel.stop_requested()) {
+                                       cancelled = true;
+                                       return false;  // ends generation after this token
+                                     }
                                      stream.feed(piece);
                                      return true;
                                    });
@@ -105,6 +115,7 @@ class LocalProvider : public LlmProvider {
       throw LlmError(describe() + ": generation failed: " + message_of(e), false);
     }
     lock.unlock();
+    if (cancelled) throw llm_cancelled_error(describe());
     stream.finish(result.text);
 
     LlmResponse response;

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <optional>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 namespace chorus::agents {
@@ -110,6 +109,7 @@ LlmResponse OpenAiProvider::complete(const LlmRequest& request, const LlmDeltaCa
   const long timeout_ms = std::max(1L, std::lround(s.timeout_s * 1000));
   post.connect_timeout_ms = std::min(timeout_ms, 30000L);
   (s.stream ? post.idle_timeout_ms : post.total_timeout_ms) = timeout_ms;
+  post.cancel = request.cancel;
 
   // One request; throws AttemptError.
   auto attempt = [&]() -> LlmResponse {
@@ -210,6 +210,8 @@ LlmResponse OpenAiProvider::complete(const LlmRequest& request, const LlmDeltaCa
       if (response.model.empty()) response.model = s.model;
       response.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       return response;
+    } catch (const HttpCancelled&) {
+      throw llm_cancelled_error(where);
     } catch (const AttemptError& e) {
       if (!e.retryable()) throw LlmError(e.what(), false);
       if (attempt_number > s.max_retries)
@@ -218,7 +220,8 @@ LlmResponse OpenAiProvider::complete(const LlmRequest& request, const LlmDeltaCa
                        true);
       double wait_s = std::min(s.retry_base_s * std::pow(2.0, attempt_number - 1), s.retry_cap_s);
       if (auto after = e.retry_after_s()) wait_s = *after;
-      std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
+      if (!sleep_unless_cancelled(request.cancel, std::chrono::duration<double>(wait_s)))
+        throw llm_cancelled_error(where);
     }
   }
 }

@@ -9,7 +9,8 @@
 // Retries: 408, 409, 429 and 5xx answers, timeouts, dropped connections and streams that end before a
 // finish_reason or [DONE] are retried (the whole request again) up to max_retries times, after the server's
 // Retry-After / retry-after-ms (up to 60 s) or else retry_base_s doubling per retry up to retry_cap_s. Other
-// 4xx answers fail at once with the status and the server's error message.
+// 4xx answers fail at once with the status and the server's error message. LlmRequest::cancel aborts the
+// transfer or the wait before a retry at once (a non-retryable LlmError).
 // Streaming caveat: text already passed to on_delta by an attempt that then fails cannot be taken back; the
 // retried attempt streams its text from the start again, and only its text makes up the response. Without
 // streaming (stream: false, or a server that answers with one JSON body) on_delta gets the whole text once.

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 namespace chorus::agents {
 namespace {
@@ -193,8 +192,9 @@ LlmResponse ScriptedProvider::complete(const LlmRequest& request, const LlmDelta
   const nlohmann::json& scripted = entry->responses[turn];
   auto start = std::chrono::steady_clock::now();
   if (scripted.contains("delay_ms"))
-    std::this_thread::sleep_for(
-        std::chrono::duration<double, std::milli>(scripted["delay_ms"].get<double>()));
+    sleep_unless_cancelled(request.cancel,
+                           std::chrono::duration<double, std::milli>(scripted["delay_ms"].get<double>()));
+  if (request.cancel.stop_requested()) throw llm_cancelled_error("scripted provider");
   if (scripted.contains("error")) throw LlmError(scripted["error"].get<std::string>(), false);
 
   LlmResponse response;

@@ -10,7 +10,8 @@
 //                                                   responses array); relative to the workflow's folder
 //   model: "name"                                   reported as the response's model (default "scripted")
 // A response is a string (the content) or {content, tool_calls: [{name, arguments, id}], delay_ms,
-// usage: {prompt_tokens, completion_tokens}, error: "message" (thrown as LlmError), finish_reason}.
+// usage: {prompt_tokens, completion_tokens}, error: "message" (thrown as LlmError), finish_reason}. A stop
+// request on LlmRequest::cancel cuts delay_ms short and throws the cancellation LlmError.
 // `arguments` is an object (sent as its JSON text) or a raw string (sent as is, e.g. to test malformed JSON).
 //
 // Turn selection is a function of the request alone, so a resumed run sees the same answers: the response

@@ -108,9 +108,12 @@ class Harness {
 
   // Sends `payload` as one workflow step; `scope` names the step's effects in the journal ("<scope>/llm#1",
   // ...).
-  json ask(json payload, const std::string& scope = "step") {
+  // A positive `deadline` gives the message that long from now.
+  json ask(json payload, const std::string& scope = "step",
+           std::chrono::milliseconds deadline = std::chrono::milliseconds(0)) {
     runtime::Message m = runtime::make_request(runtime::AgentId{"helper", "default"}, std::move(payload));
     m.trace_id = "run-1";
+    if (deadline.count() > 0) m.deadline = std::chrono::system_clock::now() + deadline;
     m.metadata[std::string(runtime::kEffectScopeKey)] = scope;
     return runtime_.send_and_wait(std::move(m));
   }
@@ -418,6 +421,55 @@ TEST(AssistantAgent, KindIsRegisteredAndNeedsAnLlmSection) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("unknown key 'x'"), std::string::npos) << e.what();
   }
+}
+
+TEST(AssistantAgent, DeadlineStopsASlowModelCallAndFreesTheInstance) {
+  auto h = std::make_unique<Harness>(json::array({"unused"}));
+  // "slow" tasks get an answer after 5 s; others at once.
+  h->provider = std::make_shared<ScriptedProvider>(
+      json{{"provider", "scripted"},
+           {"script", {{{"match", "slow"}, {"responses", {{{"content", "late"}, {"delay_ms", 5000}}}}}}},
+           {"responses", {"quick"}}},
+      "");
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+
+  auto start = Clock::now();
+  auto error = agent_error([&] { h->ask(task("a slow one"), "slow", std::chrono::milliseconds(300)); });
+  EXPECT_EQ(error.code(), StatusCode::deadline_exceeded) << error.what();
+  EXPECT_GE(ms_since(start), 250);
+  EXPECT_LT(ms_since(start), 1500);
+
+  // The same instance answers the next message without waiting out the abandoned call.
+  start = Clock::now();
+  EXPECT_EQ(h->ask(task("a quick one"), "quick", std::chrono::milliseconds(3000))["output"], "quick");
+  EXPECT_LT(ms_since(start), 1500);
+
+  // Nothing was journaled for the abandoned call; the answered one was.
+  const auto records = h->journal().records();
+  EXPECT_EQ(records.count("slow/llm#1"), 0u);
+  EXPECT_EQ(records.count("quick/llm#1"), 1u);
+
+  // Destroying the runtime right after another abandoned slow call does not wait for it either.
+  error = agent_error([&] { h->ask(task("another slow one"), "slow-2", std::chrono::milliseconds(300)); });
+  EXPECT_EQ(error.code(), StatusCode::deadline_exceeded) << error.what();
+  start = Clock::now();
+  h.reset();
+  EXPECT_LT(ms_since(start), 1500);
+}
+
+TEST(AssistantAgent, NoToolStartsAfterTheDeadline) {
+  // The first response asks for a 300 ms tool, then another; the deadline passes during the first.
+  Harness h(json::array({json{{"tool_calls", {tool_call("slow_echo", {{"text", "a"}})}}},
+                         json{{"tool_calls", {tool_call("echo", {{"text", "b"}})}}}, "done"}));
+  auto error = agent_error([&] { h.ask(task("x"), "step", std::chrono::milliseconds(150)); });
+  EXPECT_EQ(error.code(), StatusCode::deadline_exceeded) << error.what();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the handler notices the stop after the tool
+  EXPECT_EQ(h.slow_runs.load(), 1);
+  EXPECT_EQ(h.echo_runs.load(), 0);
+  EXPECT_LE(h.provider->received().size(), 1u);
 }
 
 }  // namespace

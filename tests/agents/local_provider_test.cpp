@@ -13,7 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <stop_token>
 #include <thread>
 
 namespace chorus::agents {
@@ -305,6 +308,63 @@ TEST_F(LocalProviderTest, ModelWithoutChatTemplateFailsNamingTokenizerConfig) {
     EXPECT_NE(message.find((dir_->path() / "plain" / "tokenizer_config.json").string()), std::string::npos) << message;
     EXPECT_NE(message.find("chat_template"), std::string::npos) << message;
   }
+}
+
+TEST_F(LocalProviderTest, StopRequestEndsTheGenerationAfterTheCurrentToken) {
+  auto provider = make_local_provider(settings({{"max_tokens", 200}}), "");
+  auto request = question();
+  std::stop_source source;
+  request.cancel = source.get_token();
+  int deltas = 0;
+  try {
+    provider->complete(request, [&](const std::string&) {
+      if (++deltas == 2) source.request_stop();  // between tokens, as a deadline would
+    });
+    FAIL() << "expected the cancellation LlmError";
+  } catch (const LlmError& e) {
+    EXPECT_NE(std::string(e.what()).find("cancelled: the step's deadline passed or the run was cancelled"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("local:"), std::string::npos) << e.what();
+    EXPECT_FALSE(e.retryable());
+  }
+  EXPECT_EQ(deltas, 2);  // no token after the stop request reached the caller
+  // The model is free again for the next call.
+  auto after = run(settings({{"max_tokens", 4}}), question());
+  EXPECT_EQ(after.usage.completion_tokens, 4);
+}
+
+TEST_F(LocalProviderTest, StopRequestFromAnotherThreadEndsALongGenerationPromptly) {
+  auto provider = make_local_provider(settings({{"max_tokens", 100000}}), "");
+  auto request = question();
+  std::stop_source source;
+  request.cancel = source.get_token();
+  std::atomic<int> tokens = 0;
+  std::jthread stopper([&] {
+    while (tokens.load() < 3 && !source.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    source.request_stop();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  std::string error;
+  try {
+    const auto r = provider->complete(request, [&](const std::string&) { ++tokens; });
+    error = "finished: " + r.finish_reason + " after " + std::to_string(r.usage.completion_tokens) + " tokens";
+  } catch (const LlmError& e) {
+    error = e.what();
+  }
+  source.request_stop();  // releases the stopper if the generation ended on its own
+  EXPECT_NE(error.find("cancelled"), std::string::npos) << error;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(LocalProviderTest, AlreadyRequestedStopGeneratesNothing) {
+  auto request = question();
+  std::stop_source source;
+  source.request_stop();
+  request.cancel = source.get_token();
+  int deltas = 0;
+  EXPECT_THROW(run(settings(), request, [&](const std::string&) { ++deltas; }), LlmError);
+  EXPECT_EQ(deltas, 0);
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace chorus::agents {
@@ -516,6 +518,105 @@ TEST(OpenAiProvider, MissingApiKeyVariableIsAClearErrorAndSendsNothing) {
     EXPECT_FALSE(e.retryable());
   }
   EXPECT_EQ(server.request_count(), 0u);
+}
+
+// Requests `source`'s stop after `delay`, from another thread (joined when the result goes out of scope).
+std::jthread stop_after(std::stop_source source, std::chrono::milliseconds delay) {
+  return std::jthread([source, delay]() mutable {
+    std::this_thread::sleep_for(delay);
+    source.request_stop();
+  });
+}
+
+// Calls `provider` with `request`, expecting the cancellation error; returns the milliseconds it took.
+double expect_cancelled(LlmProvider& provider, const LlmRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    provider.complete(request);
+    ADD_FAILURE() << "expected the cancellation LlmError";
+  } catch (const LlmError& e) {
+    EXPECT_TRUE(contains(e.what(), "cancelled: the step's deadline passed or the run was cancelled")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "openai provider")) << e.what();
+    EXPECT_FALSE(e.retryable());
+  }
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(OpenAiProvider, StopRequestAbortsASlowStreamAtOnce) {
+  ReplayHttpServer server;
+  server.route("POST", kPath,
+               {ReplayResponse::stream({{sse_delta({{"role", "assistant"}, {"content", "Hel"}}), 0ms},
+                                        {sse_delta({{"content", "lo"}}), 4000ms},
+                                        {sse_delta(json::object(), "stop") + kDone, 4000ms}})});
+  auto provider = make_llm_provider(settings_for(server, {{"timeout_s", 30}}), ".");
+  std::stop_source source;
+  LlmRequest request = user_says("x");
+  request.cancel = source.get_token();
+  Collected collected;
+  const auto stopper = stop_after(source, 200ms);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    provider->complete(request, collected.callback());
+    FAIL() << "expected the cancellation LlmError";
+  } catch (const LlmError& e) {
+    EXPECT_TRUE(contains(e.what(), "cancelled: the step's deadline passed or the run was cancelled")) << e.what();
+    EXPECT_FALSE(e.retryable());
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(ms, 150);
+  EXPECT_LT(ms, 1000);
+  EXPECT_EQ(collected.deltas, std::vector<std::string>({"Hel"}));
+  EXPECT_EQ(server.request_count(), 1u);  // not retried
+}
+
+TEST(OpenAiProvider, StopRequestAbortsAWaitForANonStreamedAnswer) {
+  ReplayHttpServer server;
+  server.route("POST", kPath, {text_completion("too late").after(5000ms)});
+  auto provider = make_llm_provider(settings_for(server, {{"stream", false}, {"timeout_s", 30}}), ".");
+  std::stop_source source;
+  LlmRequest request = user_says("x");
+  request.cancel = source.get_token();
+  const auto stopper = stop_after(source, 200ms);
+  EXPECT_LT(expect_cancelled(*provider, request), 1000);
+  EXPECT_EQ(server.request_count(), 1u);
+}
+
+TEST(OpenAiProvider, StopRequestCutsARetryAfterWaitShort) {
+  ReplayHttpServer server;
+  server.route("POST", kPath,
+               {ReplayResponse::json(429, R"({"error": {"message": "Rate limit reached"}})").with_header("Retry-After", "30"),
+                ReplayResponse::stream({{text_stream({"after wait"}), 0ms}})});
+  auto provider = make_llm_provider(settings_for(server), ".");
+  std::stop_source source;
+  LlmRequest request = user_says("x");
+  request.cancel = source.get_token();
+  const auto stopper = stop_after(source, 200ms);
+  const double ms = expect_cancelled(*provider, request);
+  EXPECT_GE(ms, 150);
+  EXPECT_LT(ms, 1000);
+  EXPECT_EQ(server.request_count(), 1u);  // the retry never went out
+}
+
+TEST(OpenAiProvider, AlreadyRequestedStopSendsNothing) {
+  ReplayHttpServer server;
+  server.route("POST", kPath, {text_completion("unused")});
+  auto provider = make_llm_provider(settings_for(server), ".");
+  std::stop_source source;
+  source.request_stop();
+  LlmRequest request = user_says("x");
+  request.cancel = source.get_token();
+  EXPECT_LT(expect_cancelled(*provider, request), 500);
+  EXPECT_EQ(server.request_count(), 0u);
+}
+
+TEST(OpenAiProvider, UnrequestedStopTokenChangesNothing) {
+  ReplayHttpServer server;
+  server.route("POST", kPath, {streamed_in_pieces(text_stream({"Fine", " thanks"}), 7)});
+  auto provider = make_llm_provider(settings_for(server), ".");
+  std::stop_source source;
+  LlmRequest request = user_says("x");
+  request.cancel = source.get_token();
+  EXPECT_EQ(provider->complete(request).content, "Fine thanks");
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <stop_token>
+#include <thread>
 
 namespace chorus::agents {
 namespace {
@@ -231,6 +233,42 @@ TEST(ScriptedProvider, StreamsTheContentAsOneDelta) {
   std::string got;
   provider.complete(request_after("q", 0), [&](const std::string& delta) { got += delta; });
   EXPECT_EQ(got, "streamed");
+}
+
+TEST(ScriptedProvider, StopRequestCutsADelayShort) {
+  ScriptedProvider provider({{"provider", "scripted"}, {"responses", {{{"content", "late"}, {"delay_ms", 5000}}}}},
+                            "");
+  std::stop_source source;
+  LlmRequest request = request_after("q", 0);
+  request.cancel = source.get_token();
+  std::jthread stopper([&source] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    source.request_stop();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    provider.complete(request);
+    FAIL() << "expected the cancellation LlmError";
+  } catch (const LlmError& e) {
+    EXPECT_NE(std::string(e.what()).find("cancelled: the step's deadline passed or the run was cancelled"),
+              std::string::npos)
+        << e.what();
+    EXPECT_FALSE(e.retryable());
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(80));
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+}
+
+TEST(ScriptedProvider, UnrequestedStopTokenStillWaitsTheWholeDelay) {
+  ScriptedProvider provider({{"provider", "scripted"}, {"responses", {{{"content", "late"}, {"delay_ms", 50}}}}},
+                            "");
+  std::stop_source source;
+  LlmRequest request = request_after("q", 0);
+  request.cancel = source.get_token();
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(provider.complete(request).content, "late");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
 }
 
 }  // namespace

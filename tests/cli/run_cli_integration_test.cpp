@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <regex>
 #include <sstream>
 
@@ -185,6 +186,30 @@ tasks:
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.out, "");
   EXPECT_NE(run.err.find("step t#1 failed after 1 attempt: invalid_argument"), std::string::npos) << run.err;
+}
+
+// A step whose model call outlasts step_timeout_s: the call is abandoned at the deadline (not waited out), the
+// retry runs at once on the same agent, and the program exits soon after the run fails.
+TEST(RunCli, StepTimeoutCutsASlowModelCallShortAndTheProgramExitsPromptly) {
+  TempDir dir("run-cli");
+  write_file(dir / "slow.yaml", R"Y(
+name: slow
+budgets: {step_timeout_s: 1, retries: 1, backoff_s: 0.2}
+agents:
+  helper:
+    kind: assistant
+    role: Helper
+    llm: {provider: scripted, responses: [{content: "too late", delay_ms: 8000}]}
+tasks:
+  t: {description: "answer slowly", agent: helper}
+)Y");
+  const auto start = std::chrono::steady_clock::now();
+  auto run = chorus({"run", (dir / "slow.yaml").string(), "--store", (dir / "runs.db").string()});
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_EQ(run.out, "");
+  EXPECT_NE(run.err.find("deadline_exceeded"), std::string::npos) << run.err;
+  EXPECT_LT(took, std::chrono::milliseconds(4000)) << run.err;
 }
 
 }  // namespace
