@@ -21,6 +21,9 @@ struct AgentKind {
   std::vector<std::string> option_keys;  // kind-specific keys allowed under the agent (beyond the common ones)
   bool needs_llm = false;    // the agent must have an `llm:` section
   AgentKindFactory factory;
+  // Optional: an agent's problems found when the workflow is validated (each says what is wrong and the fix), so a
+  // typo fails `chorus workflow check` instead of the run's first step.
+  std::function<std::vector<std::string>(const nlohmann::json& agent_spec)> check;
 };
 
 class AgentKindRegistry {

@@ -288,6 +288,9 @@ class SpecParser {
     if (kind && kind->needs_llm && !has_llm)
       reader_.error(agent.pos, what + " (kind " + agent.kind + ") needs an `llm:` section; add e.g. `llm: "
                                       "{provider: openai, model: gpt-4o-mini}`");
+    else if (kind && kind->check) {
+      for (const auto& problem : kind->check(agent.to_json())) reader_.error(agent.pos, what + ": " + problem);
+    }
   }
 
   void read_llm(const YAML::Node& node, const std::string& field, AgentSpec& agent) {

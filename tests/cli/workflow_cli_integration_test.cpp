@@ -53,6 +53,20 @@ flow:
   EXPECT_TRUE(has(result.err, bad + ": 3 problems\n")) << result.err;
 }
 
+TEST(WorkflowCli, AgentKindsCheckTheirLlmSettingsAndTools) {
+  TempDir dir("workflow-cli-kind");
+  const auto bad = (dir / "bad.yaml").string();
+  write_file(bad, "name: x\nagents:\n  a: {kind: assistant, llm: {provider: openai, modle: m}, tools: [calculater]}\n"
+                  "tasks:\n  t: {description: hi, agent: a}\n");
+  auto result = run_chorus({"workflow", "check", bad});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(has(result.err, bad + ":3:3: agent 'a': llm.modle is not a setting of the openai provider; did you "
+                                    "mean llm.model?"))
+      << result.err;
+  EXPECT_TRUE(has(result.err, bad + ":3:3: agent 'a': tool 'calculater' is not a registered tool")) << result.err;
+  EXPECT_TRUE(has(result.err, "2 problems")) << result.err;
+}
+
 TEST(WorkflowCli, WarningsDoNotFailTheCheck) {
   TempDir dir("workflow-cli");
   const auto file = (dir / "warn.yaml").string();
