@@ -42,6 +42,11 @@ class RunStream {
     frame.set_record_json(run_record_to_json(run).dump());
     write(frame);
   }
+  // Stops all writing: the RPC is returning and its writer goes away (a late journal event must not use it).
+  void close() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
 
  private:
   void write(const v1::RunEventFrame& frame) {
@@ -285,8 +290,11 @@ struct HostServer::Impl final : public v1::Host::Service {
     } catch (const std::exception& e) {
       status = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, e.what());
     }
-    std::lock_guard lock(runs_mutex);
-    for (const auto& id : registered) runs.erase(id);
+    {
+      std::lock_guard lock(runs_mutex);
+      for (const auto& id : registered) runs.erase(id);
+    }
+    stream->close();  // a worker's late journal event may still hold `stream`; it must not touch `writer`
     return status;
   }
 
