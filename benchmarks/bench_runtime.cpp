@@ -9,18 +9,28 @@
 //
 // Host-routed cases: the same echo round trip across processes' plumbing on loopback gRPC: an in-process
 // `chorus serve` host (HostServer), a worker (LocalRuntime + WorkerLink hosting echo), and a sender whose
-// LocalRuntime has no echo, so its sends go to the host and on to the worker. Ratio against LocalRuntime::send.
-// Also HostClient::send (the unary Send RPC) from outside threads, against LocalRuntime::send_and_wait.
+// LocalRuntime has no echo, so its sends go to the host and on to the worker. Ratios against LocalRuntime::send
+// and against a bare gRPC bidi-stream ping-pong (the floor gRPC sets; a routed round trip is two of them).
+// Also HostClient::send (the unary Send RPC) from outside threads, against LocalRuntime::send_and_wait and the
+// ping-pong.
 //
-// Usage: bench_runtime [--messages N] [--senders S] [--threads T]
+// Usage: bench_runtime [--messages N] [--senders S] [--threads T] [--host-only]
 //   N: timed round trips per case (default 20000, plus N/10 untimed warm-up); S: concurrent senders (default 8);
-//   T: runtime executor threads (default 4).
+//   T: runtime executor threads (default 4); --host-only: only the host-routed cases (with their baselines).
 #include "benchmarks/bench-util.h"
 #include "runtime/echo-agent.h"
 #include "runtime/host-client.h"
 #include "runtime/host-server.h"
 #include "runtime/local-runtime.h"
 #include "runtime/worker-link.h"
+
+#include "chorus/v1/host.grpc.pb.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
 #include <unistd.h>
 
@@ -241,6 +251,66 @@ struct HostRouted {
   }
 };
 
+// Baseline for the host-routed cases: the floor gRPC itself sets. A bare Host service whose Connect answers each
+// WorkerFrame request with a HostFrame response on the same (sync API) stream, and clients doing blocking
+// Write + Read ping-pongs on one stream each (one channel): one gRPC round trip, no runtime, no routing. A
+// host-routed round trip is two of these (sender -> host -> worker and back), so its floor is about twice this.
+struct BarePingPong final : chorus::v1::Host::Service {
+  std::unique_ptr<grpc::Server> server;
+  std::shared_ptr<grpc::Channel> channel;
+  BarePingPong() {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(this);
+    server = builder.BuildAndStart();
+    if (!server || port == 0) throw std::runtime_error("bare gRPC ping-pong: cannot listen on loopback");
+    channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  }
+  ~BarePingPong() override { server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500)); }
+  grpc::Status Connect(grpc::ServerContext*,
+                       grpc::ServerReaderWriter<chorus::v1::HostFrame, chorus::v1::WorkerFrame>* stream) override {
+    chorus::v1::WorkerFrame in;
+    while (stream->Read(&in)) {
+      chorus::v1::HostFrame out;
+      auto* response = out.mutable_response();
+      response->set_request_id(in.request().id());
+      response->set_reply_json(in.request().json());
+      if (!stream->Write(out)) break;
+    }
+    return grpc::Status::OK;
+  }
+};
+
+CaseResult bench_bare_grpc_ping_pong(BarePingPong& bare, int senders, int per_sender, int warmup) {
+  auto stub = chorus::v1::Host::NewStub(bare.channel);
+  struct Session {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReaderWriter<chorus::v1::WorkerFrame, chorus::v1::HostFrame>> stream;
+  };
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int s = 0; s < senders; ++s) {
+    auto session = std::make_unique<Session>();
+    session->stream = stub->Connect(&session->context);
+    sessions.push_back(std::move(session));
+  }
+  const std::string payload = kPayload.dump();
+  auto result = measure_threads("bare gRPC bidi ping-pong", senders, per_sender, warmup, [&](int s) {
+    auto& stream = *sessions[static_cast<size_t>(s)]->stream;
+    chorus::v1::WorkerFrame out;
+    out.mutable_request()->set_id("m");
+    out.mutable_request()->set_json(payload);
+    chorus::v1::HostFrame in;
+    if (!stream.Write(out) || !stream.Read(&in) || in.response().reply_json() != payload)
+      throw std::runtime_error("bare gRPC ping-pong: the stream broke");
+  });
+  for (auto& session : sessions) {
+    session->stream->WritesDone();
+    (void)session->stream->Finish();
+  }
+  return result;
+}
+
 // LocalRuntime::send from the sender's runtime: routed through the host to the worker's echo/h<sender>.
 CaseResult bench_host_routed_send(HostRouted& setup, int senders, int per_sender, int warmup) {
   std::vector<AgentId> targets;
@@ -301,6 +371,7 @@ int main(int argc, char** argv) {
     if (messages < 1 || senders < 1 || threads < 1)
       throw std::invalid_argument("--messages, --senders and --threads must be at least 1");
     const int warmup = std::max(1, messages / 10);
+    const bool host_only = bench::has_flag(argc, argv, "host-only");
 
     LocalRuntime runtime(runtime::LocalRuntimeOptions{threads});
     runtime.register_factory("echo", [](const AgentId&) { return runtime::make_echo_agent(); });
@@ -310,6 +381,7 @@ int main(int argc, char** argv) {
                 messages, threads, std::thread::hardware_concurrency(), bench::load_average());
     print_header();
     for (int n : {1, senders}) {
+      if (host_only) break;
       const int per_sender = std::max(1, messages / n);
       const int warm = std::max(1, warmup / n);
       const auto bare = bench_bare_round_trip(runtime.executor(), n, per_sender, warm);
@@ -327,19 +399,24 @@ int main(int argc, char** argv) {
     {
       // Loopback gRPC round trips are far slower than in-process ones: a tenth of the messages.
       HostRouted setup(threads);
+      BarePingPong bare_grpc;
       for (int n : {1, senders}) {
         const int per_sender = std::max(1, messages / 10 / n);
         const int warm = std::max(1, warmup / 10 / n);
+        const auto ping_pong = bench_bare_grpc_ping_pong(bare_grpc, n, per_sender, warm);
+        print_result(ping_pong);
         const auto local = bench_local_send(runtime, n, per_sender, warm);
         const auto routed = bench_host_routed_send(setup, n, per_sender, warm);
         print_result(local);
         print_result(routed);
         print_ratio(routed, local);
+        print_ratio(routed, ping_pong);
         const auto local_blocking = bench_local_send_and_wait(runtime, n, per_sender, warm);
         const auto client = bench_host_client_send(setup, n, per_sender, warm);
         print_result(local_blocking);
         print_result(client);
         print_ratio(client, local_blocking);
+        print_ratio(client, ping_pong);
         std::printf("\n");
       }
     }

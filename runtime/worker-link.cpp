@@ -71,10 +71,17 @@ struct WorkerLink::State : std::enable_shared_from_this<WorkerLink::State> {
     if (options.log) options.log(line);
   }
 
-  // Queues a frame to the host; false while disconnected.
-  bool push(v1::WorkerFrame frame) {
+  // The live session's writer (null while disconnected). Frames are pushed without holding `mutex`: a push may
+  // write on the calling thread, and the reading thread needs `mutex` to take replies.
+  std::shared_ptr<WriteQueue<v1::WorkerFrame>> current_writer() const {
     std::lock_guard lock(mutex);
-    return writer && writer->push(std::move(frame));
+    return writer;
+  }
+
+  // Sends a frame to the host; false while disconnected.
+  bool push(v1::WorkerFrame frame) {
+    auto w = current_writer();
+    return w && w->push(std::move(frame));
   }
 
   std::string not_connected() const {
@@ -85,10 +92,16 @@ struct WorkerLink::State : std::enable_shared_from_this<WorkerLink::State> {
   v1::JournalReply journal_call(v1::WorkerFrame frame, const std::string& request_id) {
     auto promise = std::make_shared<std::promise<v1::JournalReply>>();
     auto result = promise->get_future();
+    std::shared_ptr<WriteQueue<v1::WorkerFrame>> w;
     {
       std::lock_guard lock(mutex);
-      if (!writer || !writer->push(std::move(frame))) throw std::runtime_error("effect journal: " + not_connected());
-      journal_waiters[request_id] = promise;
+      w = writer;
+      if (w) journal_waiters[request_id] = promise;  // before the push: the reply may come back at once
+    }
+    if (!w || !w->push(std::move(frame))) {
+      std::lock_guard lock(mutex);
+      journal_waiters.erase(request_id);
+      throw std::runtime_error("effect journal: " + not_connected());
     }
     if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
       std::lock_guard lock(mutex);
@@ -199,18 +212,19 @@ class LinkRouter final : public RemoteRouter {
     std::string id = message.id;
     // A named std::function, not a temporary lambda in the co_await expression (GCC 12 frees such twice).
     std::function<void(ReplyCallback)> start = [state, frame = std::move(frame), id](ReplyCallback done) mutable {
-      std::unique_lock lock(state->mutex);
-      if (!state->writer) {
-        lock.unlock();
-        done(std::make_exception_ptr(AgentError(StatusCode::unavailable, state->not_connected())), nullptr);
-        return;
+      std::shared_ptr<WriteQueue<v1::WorkerFrame>> writer;
+      {
+        std::lock_guard lock(state->mutex);
+        writer = state->writer;
+        if (writer) state->pending[id] = done;  // before the push: the reply may come back at once
       }
-      state->pending[id] = done;
-      if (!state->writer->push(std::move(frame))) {
-        state->pending.erase(id);
-        lock.unlock();
-        done(std::make_exception_ptr(AgentError(StatusCode::unavailable, state->not_connected())), nullptr);
+      if (writer && writer->push(std::move(frame))) return;
+      {
+        std::lock_guard lock(state->mutex);
+        // Gone already when the session ended meanwhile: end_session() failed it (await_reply ignores a 2nd call).
+        if (writer && state->pending.erase(id) == 0) return;
       }
+      done(std::make_exception_ptr(AgentError(StatusCode::unavailable, state->not_connected())), nullptr);
     };
     nlohmann::json reply = co_await await_reply(std::move(start));
     co_return reply;
@@ -242,7 +256,7 @@ void WorkerLink::State::handle(const v1::HostFrame& frame,
       } catch (...) {
         v1::WorkerFrame reply;
         *reply.mutable_response() = make_error_response(id, std::current_exception());
-        session_writer->push(std::move(reply));
+        session_writer->push(std::move(reply), /*inline_ok=*/false);  // the reading thread must not block on writes
         return;
       }
       {
