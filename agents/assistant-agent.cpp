@@ -1,6 +1,7 @@
 #include "agents/assistant-agent.h"
 
 #include "agents/json-answer.h"
+#include "tools/text-util.h"
 #include "agents/task-prompt.h"
 #include "runtime/agent-error.h"
 #include "runtime/effect-journal.h"
@@ -47,14 +48,7 @@ std::string settings_string(const nlohmann::json& spec, const char* key, const s
   return spec[key].get<std::string>();
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out.append(", ");
-    out.append(item);
-  }
-  return out;
-}
+using tools::join;
 
 // The user message and the task fields the loop needs, from a task request or a chat payload.
 struct Input {

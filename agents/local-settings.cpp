@@ -1,7 +1,7 @@
 #include "agents/local-settings.h"
 
 #include "inference/kv-press.h"
-#include "tools/text-util.h"
+#include "agents/llm-settings.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,59 +19,6 @@ const std::vector<std::string_view> kKnownKeys = {"provider", "model", "temperat
                                                   "seed",     "device", "dtype",      "threads", "kv"};
 const std::vector<std::string_view> kKnownKvKeys = {"method", "keep_ratio", "cap", "window", "sinks", "filters"};
 
-[[noreturn]] void fail(const std::string& key, const std::string& why) {
-  throw std::invalid_argument("llm." + key + (why.rfind(":", 0) == 0 ? "" : " ") + why);
-}
-
-std::string join(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (auto n : names) {
-    if (!out.empty()) out.append(", ");
-    out.append(n);
-  }
-  return out;
-}
-
-void reject_unknown_keys(const json& object, const std::vector<std::string_view>& known, const std::string& prefix) {
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    std::string_view best;
-    size_t best_distance = std::numeric_limits<size_t>::max();
-    for (auto k : known)
-      if (const size_t d = tools::edit_distance(key, k); d < best_distance) best = k, best_distance = d;
-    std::string hint;
-    if (best_distance <= std::max<size_t>(2, key.size() / 3) && best_distance < key.size())
-      hint = "; did you mean llm." + prefix + std::string(best) + "?";
-    throw std::invalid_argument("llm." + prefix + key + " is not a setting of the local provider" + hint +
-                                " (known: " + join(known) + "); remove it or fix its name");
-  }
-}
-
-std::string string_of(const json& v, const std::string& key) {
-  if (!v.is_string()) fail(key, "must be a string (got " + v.dump() + ")");
-  return v.get<std::string>();
-}
-
-double number_of(const json& v, const std::string& key, double min, double max, bool min_open = false) {
-  if (!v.is_number()) fail(key, "must be a number (got " + v.dump() + ")");
-  const double x = v.get<double>();
-  if (!(min_open ? x > min : x >= min) || !(x <= max))
-    fail(key, "must be " + std::string(min_open ? "> " : ">= ") + json(min).dump() + " and <= " + json(max).dump() +
-                  " (got " + v.dump() + ")");
-  return x;
-}
-
-long long integer_of(const json& v, const std::string& key, long long min, long long max) {
-  const bool integral = v.is_number_integer() || (v.is_number_float() && std::trunc(v.get<double>()) == v.get<double>());
-  if (!integral) fail(key, "must be an integer (got " + v.dump() + ")");
-  const long long x = v.is_number_unsigned() ? static_cast<long long>(std::min<unsigned long long>(
-                                                   v.get<unsigned long long>(), std::numeric_limits<long long>::max()))
-                                             : v.get<long long>();
-  if (x < min || x > max)
-    fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " + v.dump() + ")");
-  return x;
-}
-
 std::filesystem::path resolve(const std::string& path, const std::string& base_dir) {
   std::filesystem::path p(path);
   return p.is_absolute() || base_dir.empty() ? p : std::filesystem::path(base_dir) / p;
@@ -79,27 +26,27 @@ std::filesystem::path resolve(const std::string& path, const std::string& base_d
 
 LocalKvSettings parse_kv(const json& kv, const std::filesystem::path& model_dir, const std::string& base_dir) {
   if (!kv.is_object())
-    fail("kv", "must be a mapping like {method: knorm, keep_ratio: 0.5} or {method: knorm, cap: 1024, window: 64}");
-  reject_unknown_keys(kv, kKnownKvKeys, "kv.");
+    fail_setting("kv", "must be a mapping like {method: knorm, keep_ratio: 0.5} or {method: knorm, cap: 1024, window: 64}");
+  reject_unknown_settings(kv, kKnownKvKeys, "local", "kv.");
   LocalKvSettings s;
-  if (!kv.contains("method")) fail("kv.method", "is required: a KV press name (e.g. knorm, qfilters, streaming_llm, snapkv)");
-  const std::string method = string_of(kv["method"], "kv.method");
+  if (!kv.contains("method")) fail_setting("kv.method", "is required: a KV press name (e.g. knorm, qfilters, streaming_llm, snapkv)");
+  const std::string method = setting_string(kv["method"], "kv.method");
   s.method = inference::canonical_press_name(method);
   const auto names = inference::press_names();
   if (std::find(names.begin(), names.end(), s.method) == names.end()) {
     std::string known;
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    fail("kv.method", "'" + method + "' is not a KV press (known: " + known + ")");
+    fail_setting("kv.method", "'" + method + "' is not a KV press (known: " + known + ")");
   }
-  if (kv.contains("keep_ratio")) s.keep_ratio = number_of(kv["keep_ratio"], "kv.keep_ratio", 0, 1, /*min_open=*/true);
-  if (kv.contains("cap")) s.cap = integer_of(kv["cap"], "kv.cap", 1, std::numeric_limits<int32_t>::max());
-  if (kv.contains("window")) s.window = integer_of(kv["window"], "kv.window", 0, std::numeric_limits<int32_t>::max());
-  if (kv.contains("sinks")) s.sinks = integer_of(kv["sinks"], "kv.sinks", 0, std::numeric_limits<int32_t>::max());
+  if (kv.contains("keep_ratio")) s.keep_ratio = setting_number(kv["keep_ratio"], "kv.keep_ratio", 0, 1, /*min_open=*/true);
+  if (kv.contains("cap")) s.cap = setting_integer(kv["cap"], "kv.cap", 1, std::numeric_limits<int32_t>::max());
+  if (kv.contains("window")) s.window = setting_integer(kv["window"], "kv.window", 0, std::numeric_limits<int32_t>::max());
+  if (kv.contains("sinks")) s.sinks = setting_integer(kv["sinks"], "kv.sinks", 0, std::numeric_limits<int32_t>::max());
   if (!s.keep_ratio && !s.cap)
-    fail("kv", "needs keep_ratio (prefill compression, e.g. 0.5) or cap (+ window, sinks: streaming eviction during "
+    fail_setting("kv", "needs keep_ratio (prefill compression, e.g. 0.5) or cap (+ window, sinks: streaming eviction during "
                "decoding), or both");
   if (s.cap && *s.cap <= s.window.value_or(0) + s.sinks.value_or(0))
-    fail("kv.cap", "(" + std::to_string(*s.cap) + ") must exceed window + sinks (" +
+    fail_setting("kv.cap", "(" + std::to_string(*s.cap) + ") must exceed window + sinks (" +
                        std::to_string(s.window.value_or(0) + s.sinks.value_or(0)) + ")");
   if (s.cap) {
     // Eviction while decoding can only use a press that scores entries from the cache alone.
@@ -108,18 +55,18 @@ LocalKvSettings parse_kv(const json& kv, const std::filesystem::path& model_dir,
     probe.phi = torch::zeros({1, 1}, torch::kFloat64);
     auto press = inference::make_press(s.method, probe);
     if (press->needs_queries() || press->needs_prerope_keys())
-      fail("kv.method", "'" + method + "' needs " + (press->needs_queries() ? "future queries" : "pre-RoPE keys") +
+      fail_setting("kv.method", "'" + method + "' needs " + (press->needs_queries() ? "future queries" : "pre-RoPE keys") +
                             " and cannot evict during decoding (kv.cap); use it with kv.keep_ratio only, or pick one "
                             "of knorm, qfilters, streaming_llm, random");
   }
   if (kv.contains("filters")) {
-    if (s.method != "qfilters") fail("kv.filters", "is only read by method qfilters (method is '" + method + "')");
-    s.filters = resolve(string_of(kv["filters"], "kv.filters"), base_dir);
+    if (s.method != "qfilters") fail_setting("kv.filters", "is only read by method qfilters (method is '" + method + "')");
+    s.filters = resolve(setting_string(kv["filters"], "kv.filters"), base_dir);
   } else if (s.method == "qfilters") {
     s.filters = model_dir / "q_filters.safetensors";
   }
   if (s.method == "qfilters" && !std::filesystem::exists(s.filters))
-    fail("kv.filters", ": " + s.filters.string() + " does not exist; set llm.kv.filters to a Q-Filters file or make one "
+    fail_setting("kv.filters", ": " + s.filters.string() + " does not exist; set llm.kv.filters to a Q-Filters file or make one "
                        "with `chorus calibrate qfilters --model " + model_dir.string() + "`");
   return s;
 }
@@ -128,38 +75,38 @@ LocalKvSettings parse_kv(const json& kv, const std::filesystem::path& model_dir,
 
 LocalSettings parse_local_settings(const json& settings, const std::string& base_dir) {
   if (!settings.is_object()) throw std::invalid_argument("llm must be a mapping of settings (got " + settings.dump() + ")");
-  reject_unknown_keys(settings, kKnownKeys, "");
+  reject_unknown_settings(settings, kKnownKeys, "local");
   const auto has = [&](const char* key) { return settings.contains(key) && !settings.at(key).is_null(); };
   LocalSettings s;
   if (!has("model"))
-    fail("model", "is required for the local provider: a Hugging Face model directory (config.json, *.safetensors, "
+    fail_setting("model", "is required for the local provider: a Hugging Face model directory (config.json, *.safetensors, "
                   "tokenizer.json, tokenizer_config.json), relative to the workflow file");
-  s.model = string_of(settings["model"], "model");
-  if (s.model.empty()) fail("model", "is empty; give the model directory");
+  s.model = setting_string(settings["model"], "model");
+  if (s.model.empty()) fail_setting("model", "is empty; give the model directory");
   s.model_dir = resolve(s.model, base_dir);
   if (!std::filesystem::is_directory(s.model_dir))
-    fail("model", ": model directory " + s.model_dir.string() + " does not exist; fix the path (relative paths are "
+    fail_setting("model", ": model directory " + s.model_dir.string() + " does not exist; fix the path (relative paths are "
                   "resolved against the workflow file's folder) or download/train the model there");
-  if (has("temperature")) s.temperature = number_of(settings["temperature"], "temperature", 0, 100);
-  if (has("top_p")) s.top_p = number_of(settings["top_p"], "top_p", 0, 1, /*min_open=*/true);
-  if (has("top_k")) s.top_k = integer_of(settings["top_k"], "top_k", 0, std::numeric_limits<int32_t>::max());
+  if (has("temperature")) s.temperature = setting_number(settings["temperature"], "temperature", 0, 100);
+  if (has("top_p")) s.top_p = setting_number(settings["top_p"], "top_p", 0, 1, /*min_open=*/true);
+  if (has("top_k")) s.top_k = setting_integer(settings["top_k"], "top_k", 0, std::numeric_limits<int32_t>::max());
   if (has("max_tokens"))
-    s.max_tokens = static_cast<int>(integer_of(settings["max_tokens"], "max_tokens", 1, 1 << 20));
+    s.max_tokens = static_cast<int>(setting_integer(settings["max_tokens"], "max_tokens", 1, 1 << 20));
   if (has("seed"))
-    s.seed = static_cast<uint64_t>(integer_of(settings["seed"], "seed", 0, std::numeric_limits<long long>::max()));
+    s.seed = static_cast<uint64_t>(setting_integer(settings["seed"], "seed", 0, std::numeric_limits<long long>::max()));
   if (has("device")) {
-    s.device = string_of(settings["device"], "device");
+    s.device = setting_string(settings["device"], "device");
     const bool cuda = s.device == "cuda" ||
                       (s.device.rfind("cuda:", 0) == 0 && s.device.size() > 5 &&
                        s.device.find_first_not_of("0123456789", 5) == std::string::npos);
-    if (s.device != "cpu" && !cuda) fail("device", "must be cpu, cuda or cuda:N (got '" + s.device + "')");
+    if (s.device != "cpu" && !cuda) fail_setting("device", "must be cpu, cuda or cuda:N (got '" + s.device + "')");
   }
   if (has("dtype")) {
-    s.dtype = string_of(settings["dtype"], "dtype");
+    s.dtype = setting_string(settings["dtype"], "dtype");
     if (s.dtype != "float32" && s.dtype != "bfloat16" && s.dtype != "float16")
-      fail("dtype", "must be float32, bfloat16 or float16 (got '" + s.dtype + "')");
+      fail_setting("dtype", "must be float32, bfloat16 or float16 (got '" + s.dtype + "')");
   }
-  if (has("threads")) s.threads = static_cast<int>(integer_of(settings["threads"], "threads", 1, 1024));
+  if (has("threads")) s.threads = static_cast<int>(setting_integer(settings["threads"], "threads", 1, 1024));
   if (has("kv")) s.kv = parse_kv(settings["kv"], s.model_dir, base_dir);
   return s;
 }

@@ -1,6 +1,7 @@
 #include "agents/scripted-provider.h"
 
 #include <chrono>
+#include "tools/text-util.h"
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,14 +12,7 @@ namespace {
 
 const char* kPrefix = "scripted provider: ";
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out.append(", ");
-    out.append(item);
-  }
-  return out;
-}
+using tools::join;
 
 // Throws when `object` has a key outside `allowed`, naming every unknown key.
 void reject_unknown_keys(const nlohmann::json& object, const std::vector<std::string>& allowed,

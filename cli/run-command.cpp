@@ -1,6 +1,7 @@
 // chorus run WORKFLOW.yaml, chorus runs resume RUN, chorus runs replay RUN: execute workflows in this process
 // (a LocalRuntime hosting every agent of the workflow) or on a `chorus serve` host (--connect).
 #include "cli/command-registry.h"
+#include "cli/workflow-kinds.h"
 #include "cli/runs-command.h"
 #include "runtime/agent-error.h"
 #include "runtime/agent-kinds.h"
@@ -12,10 +13,6 @@
 #include "runtime/workflow-spec.h"
 #include "tools/builtin-tools.h"
 
-#if __has_include("agents/agent-kinds.h")
-#include "agents/agent-kinds.h"
-#define CHORUS_HAS_LLM_KINDS 1
-#endif
 
 #include <filesystem>
 #include <fstream>
@@ -87,18 +84,6 @@ std::string read_text_file(const std::string& command, const std::string& path) 
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The agent kinds workflows may use: echo, plus the LLM kinds (with the built-in tools) when they are built in.
-std::unique_ptr<runtime::AgentKindRegistry> make_kinds(const std::string& workflow_file) {
-  auto kinds = std::make_unique<runtime::AgentKindRegistry>();
-  runtime::add_builtin_kinds(*kinds);
-#ifdef CHORUS_HAS_LLM_KINDS
-  auto tools = std::make_shared<const tools::ToolRegistry>(tools::make_builtin_registry());
-  agents::add_llm_agent_kinds(*kinds, tools, std::filesystem::path(workflow_file).parent_path().string());
-#else
-  (void)workflow_file;
-#endif
-  return kinds;
-}
 
 void print_workflow_error(const std::string& command, const runtime::WorkflowError& e) {
   std::cerr << "chorus " << command << ": the workflow has " << e.problems().size()
@@ -199,7 +184,7 @@ void run_workflow(const std::string& workflow_path, const ExecutionOptions& opti
   const std::string command = "run";
   reporting_errors(command, [&] {
     const std::string yaml_text = read_text_file(command, workflow_path);
-    auto kinds = make_kinds(workflow_path);
+    auto kinds = make_workflow_kinds(workflow_path);
     runtime::WorkflowSpec spec = runtime::WorkflowSpec::parse(yaml_text, workflow_path, kinds.get());
     for (const auto& warning : spec.warnings) std::cerr << warning << "\n";
     nlohmann::json inputs = spec.resolve_inputs(parse_key_values(command, options.inputs));
@@ -232,7 +217,7 @@ RunRecord run_stored(const std::string& command, const std::string& run_id, cons
   }
   runtime::RunStore store(path);
   RunRecord stored = store.resolve_run(run_id);
-  auto kinds = make_kinds(stored.workflow_file);
+  auto kinds = make_workflow_kinds(stored.workflow_file);
   runtime::WorkflowSpec spec = runtime::WorkflowSpec::parse(stored.workflow_yaml, stored.workflow_file, kinds.get());
   auto local = make_runtime(spec, *kinds);
   runtime::WorkflowEngine engine(*local, store);

@@ -1,5 +1,6 @@
 // chorus worker: hosts agents (a workflow's, or built-in kinds) and serves them to a `chorus serve` host.
 #include "cli/command-registry.h"
+#include "cli/workflow-kinds.h"
 #include "cli/stop-signals.h"
 #include "runtime/agent-kinds.h"
 #include "runtime/local-runtime.h"
@@ -7,11 +8,6 @@
 #include "runtime/worker-link.h"
 #include "runtime/workflow-spec.h"
 
-#if __has_include("agents/agent-kinds.h")
-#include "agents/agent-kinds.h"
-#include "tools/builtin-tools.h"
-#define CHORUS_WORKER_HAS_LLM_KINDS 1
-#endif
 
 #include <filesystem>
 #include <iostream>
@@ -48,8 +44,13 @@ std::vector<std::string> split_list(const std::string& text) {
 
 // Registers the agents the worker hosts: the workflow's (all or the listed ones) or built-in kinds by name.
 void register_agents(const WorkerArgs& args, const std::string& worker_name, runtime::LocalRuntime& rt) {
-  auto registry = std::make_shared<runtime::AgentKindRegistry>();
-  runtime::add_builtin_kinds(*registry);
+  std::shared_ptr<runtime::AgentKindRegistry> registry;
+  if (args.workflow.empty()) {
+    registry = std::make_shared<runtime::AgentKindRegistry>();
+    runtime::add_builtin_kinds(*registry);
+  } else {
+    registry = make_workflow_kinds(args.workflow);
+  }
   runtime::add_sleep_kind(*registry, worker_name);
   auto wanted = split_list(args.agents);
   if (args.workflow.empty()) {
@@ -61,11 +62,6 @@ void register_agents(const WorkerArgs& args, const std::string& worker_name, run
     }
     return;
   }
-#ifdef CHORUS_WORKER_HAS_LLM_KINDS
-  auto tools = std::make_shared<const tools::ToolRegistry>(tools::make_builtin_registry());
-  std::string base_dir = std::filesystem::path(args.workflow).parent_path().string();
-  agents::add_llm_agent_kinds(*registry, tools, base_dir.empty() ? "." : base_dir);
-#endif
   runtime::WorkflowSpec spec;
   try {
     spec = runtime::WorkflowSpec::load(args.workflow, registry.get());

@@ -1,13 +1,10 @@
 // chorus workflow check FILE...: validate workflow YAML files (reference: docs/workflow-yaml.md).
 #include "cli/command-registry.h"
+#include "cli/workflow-kinds.h"
 #include "runtime/agent-kinds.h"
 #include "runtime/workflow-spec.h"
 #include "tools/builtin-tools.h"
 
-#if __has_include("agents/agent-kinds.h")
-#include "agents/agent-kinds.h"
-#define CHORUS_HAS_LLM_KINDS 1
-#endif
 
 #include <filesystem>
 #include <iostream>
@@ -18,18 +15,6 @@
 namespace chorus::cli {
 namespace {
 
-// The kinds `chorus run` knows: echo, plus the LLM kinds when they are built in.
-std::unique_ptr<runtime::AgentKindRegistry> make_kinds(const std::string& workflow_file) {
-  auto kinds = std::make_unique<runtime::AgentKindRegistry>();
-  runtime::add_builtin_kinds(*kinds);
-#ifdef CHORUS_HAS_LLM_KINDS
-  auto tools = std::make_shared<const tools::ToolRegistry>(tools::make_builtin_registry());
-  agents::add_llm_agent_kinds(*kinds, tools, std::filesystem::path(workflow_file).parent_path().string());
-#else
-  (void)workflow_file;
-#endif
-  return kinds;
-}
 
 std::string plural(size_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
@@ -38,7 +23,7 @@ std::string plural(size_t n, const std::string& word) {
 // Checks one file: prints "FILE: ok (...)" and its warnings, or every problem. Returns whether it is valid.
 bool check_file(const std::string& path) {
   try {
-    auto kinds = make_kinds(path);
+    auto kinds = make_workflow_kinds(path);
     auto spec = runtime::WorkflowSpec::load(path, kinds.get());
     std::cout << path << ": ok (" << plural(spec.agents.size(), "agent") << ", " << plural(spec.tasks.size(), "task")
               << ", " << plural(spec.flow.steps.size(), "step") << ")\n";

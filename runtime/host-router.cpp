@@ -1,6 +1,7 @@
 #include "runtime/host-router.h"
 
 #include "runtime/agent-error.h"
+#include "tools/text-util.h"
 #include "runtime/envelope.h"
 
 #include <algorithm>
@@ -28,14 +29,7 @@ struct Pending {
   bool retried = false;
 };
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
+using tools::join;
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "runtime/worker-link.h"
 
 #include "runtime/await-reply.h"
+#include "tools/text-util.h"
 #include "runtime/envelope.h"
 #include "runtime/grpc-credentials.h"
 #include "runtime/write-queue.h"
@@ -32,14 +33,7 @@ std::string default_worker_name() {
   return std::string(host[0] ? host : "worker") + "-" + std::to_string(getpid());
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ", ";
-    out += item;
-  }
-  return out;
-}
+using tools::join;
 
 }  // namespace
 

@@ -1,8 +1,9 @@
 #pragma once
-// Small ASCII text helpers shared by the tools: case folding, trimming, edit distance.
+// Small text helpers shared by the tools (and the layers above): case folding, trimming, edit distance, joining.
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chorus::tools {
 
@@ -12,5 +13,7 @@ std::string ascii_lower(std::string_view text);
 std::string_view trim(std::string_view text);
 // Levenshtein distance between `a` and `b` (bytes).
 std::size_t edit_distance(std::string_view a, std::string_view b);
+// The items separated by `separator` ("a, b, c").
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 
 }  // namespace chorus::tools
