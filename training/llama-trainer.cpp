@@ -435,7 +435,7 @@ torch::Tensor LlamaTrainer::rms_norm(const torch::Tensor& x, const torch::Tensor
 }
 
 torch::Tensor LlamaTrainer::attention(int64_t index, const torch::Tensor& x, const torch::Tensor& cos,
-                                      const torch::Tensor& sin, const torch::Tensor& allowed) const {
+                                      const torch::Tensor& sin, const AttentionMask& mask) const {
   const Layer& l = layers_[index];
   const int64_t B = x.size(0), T = x.size(1), Hq = config_.num_attention_heads, Hkv = config_.num_key_value_heads;
   const int64_t D = config_.resolved_head_dim(), G = Hq / Hkv;
@@ -450,15 +450,66 @@ torch::Tensor LlamaTrainer::attention(int64_t index, const torch::Tensor& x, con
   }
   torch::Tensor out;  // [B, Hq, T, D]
 #if CHORUS_TRAIN_HAS_SDPA
-  out = at::scaled_dot_product_attention(q, k, v, allowed);
+  out = at::scaled_dot_product_attention(q, k, v, mask.allowed);
 #else
-  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // [B, Hq, T, T]
-  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-  out = torch::matmul(torch::softmax(scores, -1), v);
+  // Per query block, only the keys it can see: causal attention computes about half of the [T, T] scores, and
+  // packed short examples far less. The keys left out are masked (-inf) in the full form, so the softmax is the same.
+  q = q * (1.0 / std::sqrt(static_cast<double>(D)));
+  std::vector<torch::Tensor> parts;
+  parts.reserve(mask.blocks.size());
+  for (const auto& [qb, qe, kb] : mask.blocks) {
+    auto scores = torch::matmul(q.narrow(2, qb, qe - qb), k.narrow(2, kb, qe - kb).transpose(-2, -1));
+    // In place: the matmul's backward needs its inputs, not its output.
+    scores.masked_fill_(mask.allowed.narrow(2, qb, qe - qb).narrow(3, kb, qe - kb).logical_not(),
+                        -std::numeric_limits<float>::infinity());
+    parts.push_back(torch::matmul(torch::softmax(scores, -1), v.narrow(2, kb, qe - kb)));
+  }
+  out = parts.size() == 1 ? parts[0] : torch::cat(parts, 2);
 #endif
   return torch::linear(out.transpose(1, 2).reshape({B, T, Hq * D}), l.o);
 }
+
+namespace {
+
+// Query blocks {q_begin, q_end, k_begin} for segments [B, T]: a query sees no key after it (causal) and none
+// before the start of its example's run of equal segment ids, so block [q_begin, q_end) needs keys [k_begin,
+// q_end) with k_begin the earliest run start of q_begin over the rows. When some row repeats a segment id
+// after another one (not a packed layout), every block starts at key 0.
+std::vector<std::array<int64_t, 3>> attention_blocks(const torch::Tensor& segments) {
+  const int64_t B = segments.size(0), T = segments.size(1);
+  std::vector<std::array<int64_t, 3>> blocks;
+  if (!CHORUS_TRAIN_HAS_SDPA && T > 0 && B > 0) {
+    constexpr int64_t kQueryBlock = 128;
+    auto seg = segments.to(torch::kCPU, torch::kInt64).contiguous();
+    const int64_t* s = seg.data_ptr<int64_t>();
+    std::vector<int64_t> first_key(static_cast<size_t>((T + kQueryBlock - 1) / kQueryBlock), T);
+    bool runs = true;
+    for (int64_t b = 0; b < B && runs; ++b) {
+      const int64_t* row = s + b * T;
+      std::vector<int64_t> seen;
+      int64_t run_start = 0;
+      for (int64_t t = 0; t < T; ++t) {
+        if (t > 0 && row[t] != row[t - 1]) {
+          seen.push_back(row[t - 1]);
+          if (std::find(seen.begin(), seen.end(), row[t]) != seen.end()) {
+            runs = false;
+            break;
+          }
+          run_start = t;
+        }
+        if (t % kQueryBlock == 0)
+          first_key[t / kQueryBlock] = std::min(first_key[t / kQueryBlock], run_start);
+      }
+    }
+    for (int64_t qb = 0; qb < T; qb += kQueryBlock)
+      blocks.push_back({qb, std::min(T, qb + kQueryBlock), runs ? first_key[qb / kQueryBlock] : 0});
+  } else {
+    blocks.push_back({0, T, 0});
+  }
+  return blocks;
+}
+
+}  // namespace
 
 torch::Tensor LlamaTrainer::forward(const torch::Tensor& ids_in, const torch::Tensor& positions_in,
                                     const torch::Tensor& segments_in) const {
@@ -471,7 +522,9 @@ torch::Tensor LlamaTrainer::forward(const torch::Tensor& ids_in, const torch::Te
   auto segments = segments_in.defined() ? segments_in.to(device_, torch::kInt64) : torch::zeros({B, T}, i64);
   // Same example and key position <= query position: [B, 1, T, T] (true = may attend).
   auto causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(device_)).tril();
-  auto allowed = (segments.unsqueeze(2) == segments.unsqueeze(1)).logical_and(causal).unsqueeze(1);
+  AttentionMask mask;
+  mask.allowed = (segments.unsqueeze(2) == segments.unsqueeze(1)).logical_and(causal).unsqueeze(1);
+  mask.blocks = attention_blocks(segments);
   auto [cos, sin] = rope_.tables(positions.reshape({B * T}), torch::kFloat32);
   cos = cos.view({B, 1, T, -1});
   sin = sin.view({B, 1, T, -1});
@@ -479,7 +532,7 @@ torch::Tensor LlamaTrainer::forward(const torch::Tensor& ids_in, const torch::Te
   auto h = torch::embedding(embed_, ids);  // [B, T, H]
   for (int64_t i = 0; i < config_.num_hidden_layers; ++i) {
     const Layer& l = layers_[i];
-    h = h + attention(i, rms_norm(h, l.input_norm), cos, sin, allowed);
+    h = h + attention(i, rms_norm(h, l.input_norm), cos, sin, mask);
     auto x = rms_norm(h, l.post_norm);
     h = h + torch::linear(torch::silu(torch::linear(x, l.gate)) * torch::linear(x, l.up), l.down);
   }

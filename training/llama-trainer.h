@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -120,8 +121,15 @@ class LlamaTrainer {
                const std::map<std::string, std::string>& metadata = {}) const;
 
  private:
+  // The attention mask of one forward: `allowed` [B, 1, T, T] (true = may attend) and query blocks
+  // {q_begin, q_end, k_begin}: queries [q_begin, q_end) can only see keys [k_begin, q_end) (causal, and
+  // examples never cross), so the scores outside that rectangle are not computed.
+  struct AttentionMask {
+    torch::Tensor allowed;
+    std::vector<std::array<int64_t, 3>> blocks;
+  };
   torch::Tensor attention(int64_t layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                          const torch::Tensor& allowed) const;
+                          const AttentionMask& mask) const;
   torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight) const;
   torch::Tensor add(const std::string& name, std::vector<int64_t> shape);
 

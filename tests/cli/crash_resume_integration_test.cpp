@@ -2,6 +2,7 @@
 // agent calls a tool with a side effect (an HTTP request counted by a local server). The worker is killed with
 // SIGKILL after the tool call completed but before its step finished; after a restart, `chorus runs resume`
 // finishes the run without running finished steps again and without repeating the tool call.
+#include "runtime/run-store.h"
 #include "tests/support/child-process.h"
 #include "tests/support/replay-http-server.h"
 #include "tests/support/subprocess.h"
@@ -37,7 +38,7 @@ agents:
       responses:
         - tool_calls: [{name: http_fetch, arguments: {url: ")" +
          url + R"("}}]
-        - {content: "fetched once", delay_ms: 2500}
+        - {content: "fetched once", delay_ms: 5000}
 tasks:
   plan: {description: "Plan the fetch.", agent: planner}
   fetch: {description: "Fetch the page.", agent: fetcher, context: [plan]}
@@ -52,6 +53,15 @@ std::string only_run_id(const std::string& store) {
   json runs = json::parse(listed.out);
   EXPECT_EQ(runs.size(), 1u) << listed.out;
   return runs.empty() ? "" : runs[0]["id"].get<std::string>();
+}
+
+// How many tool calls the store's journal holds, over all runs (the host writes it; WAL lets us read).
+int journaled_tool_calls(const std::string& store_path) {
+  runtime::RunStore store(store_path);
+  int count = 0;
+  for (const auto& run : store.list_runs())
+    for (const auto& effect : store.list_effects(run.id)) count += effect.kind == "tool";
+  return count;
 }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
@@ -78,9 +88,10 @@ TEST(CrashResume, KilledWorkerThenResumeRunsNoStepAndNoToolCallTwice) {
   auto fetcher = start_worker(address, {"--workflow", wf, "--agents", "fetcher", "--name", "fetcher-1"}, fetch_env);
 
   auto run = start_chorus({"run", wf, "--connect", address});
-  // The tool call happened; the fetcher is now waiting 2.5 s for its second model turn.
+  // The tool call happened and its result is journaled on the host; the fetcher now waits 5 s for its second
+  // model turn, and is killed during that wait.
   ASSERT_TRUE(wait_until([&] { return side_effects.request_count() == 1; }, 60s)) << run->err() << host->err();
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_until([&] { return journaled_tool_calls(store) == 1; }, 30s)) << run->err() << host->err();
   fetcher->signal(SIGKILL);
   auto exit_code = run->wait(60s);
   ASSERT_TRUE(exit_code.has_value()) << run->err();

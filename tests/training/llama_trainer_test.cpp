@@ -113,6 +113,47 @@ TEST_P(ExportMatchesEngine, LogitsEqualInferenceModelAndReference) {
   EXPECT_LE(ref_delta, 1e-4);
 }
 
+// Rows longer than one attention query block (128): a long sequence still matches the engine, and packed rows
+// whose examples start mid-block (keys skipped before the example) compute what each example computes alone.
+TEST(LlamaTrainer, LongAndPackedRowsMatchAcrossQueryBlocks) {
+  auto config = tiny_config();
+  config.max_position_embeddings = 512;
+  LlamaTrainer m(config, 11);
+  perturb(m);
+  TempDir dir("trainer-long");
+  m.save_hf(dir.path(), torch::kFloat32);
+  torch::NoGradGuard g;
+  auto ids = sequence(300, 9);
+  auto ours = m.forward(torch::tensor(ids).unsqueeze(0))[0];
+  auto model = inference::Model::load(dir.path());
+  auto cache = model->new_cache();
+  EXPECT_LE((model->forward(ids, cache) - ours).abs().max().item<double>(), 1e-5);
+
+  std::vector<TrainExample> examples;
+  for (int64_t n : {100, 150, 60, 120, 200}) {
+    TrainExample e{sequence(n, static_cast<uint32_t>(n)), std::vector<uint8_t>(static_cast<size_t>(n), 1)};
+    examples.push_back(e);
+  }
+  std::vector<const TrainExample*> group;
+  for (const auto& e : examples) group.push_back(&e);
+  auto packed = make_batch(group, 256, true);
+  ASSERT_GE(packed.ids.size(0), 2);
+  auto logits = m.forward(packed.ids, packed.positions, packed.segments);
+  auto seg = packed.segments.contiguous();
+  size_t next = 0;
+  for (int64_t r = 0; r < seg.size(0); ++r) {
+    int64_t t = 0;
+    while (t < seg.size(1) && seg[r][t].item<int64_t>() >= 0) {
+      const int64_t n = static_cast<int64_t>(examples.at(next).ids.size());
+      auto alone = m.forward(torch::tensor(examples[next].ids).unsqueeze(0))[0];
+      EXPECT_LE((logits[r].narrow(0, t, n) - alone).abs().max().item<double>(), 1e-5) << "example " << next;
+      t += n;
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, examples.size());
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, ExportMatchesEngine,
                          ::testing::Values(std::pair{false, false}, std::pair{true, false}, std::pair{false, true}));
 
