@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -336,6 +337,10 @@ struct ReplayHttpServer::Impl {
 };
 
 ReplayHttpServer::ReplayHttpServer() : impl_(std::make_unique<Impl>()) {
+  // A proxy from the environment would swallow requests to 127.0.0.1, in this process and in the children
+  // (chorus workers, tools) a test starts after creating the server.
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+    ::unsetenv(name);
   impl_->listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (impl_->listen_fd < 0) throw std::runtime_error(std::string("replay server: socket: ") + std::strerror(errno));
   const int yes = 1;

@@ -1,5 +1,6 @@
 #pragma once
 // A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) that replays scripted responses and records requests.
+// Creating one clears the http(s)_proxy variables of this process, so its clients (and children) reach it.
 //
 //   ReplayHttpServer server;
 //   server.route("GET", "/api/query", {ReplayResponse::text(429, "slow down").with_header("Retry-After", "1"),

@@ -24,12 +24,6 @@ using chorus::testing::ReplayHttpServer;
 using chorus::testing::ReplayResponse;
 using nlohmann::json;
 
-// A proxy from the environment would swallow requests to 127.0.0.1.
-const bool kNoProxy = [] {
-  for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
-    ::unsetenv(name);
-  return true;
-}();
 
 // Fast limits so failure paths finish in a fraction of a second.
 HttpOptions fast_http(int retries = 0) {
