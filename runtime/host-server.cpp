@@ -141,14 +141,22 @@ struct HostServer::Impl final : public v1::Host::Service {
     for (const auto& s : reg.subscriptions()) peer.subscriptions.push_back(Subscription{s.topic_type(), s.agent_type(), s.prefix()});
     auto writer = std::make_shared<WriteQueue<v1::HostFrame>>(
         [stream](const v1::HostFrame& frame) { return stream->Write(frame); });
-    peer.send = [writer](v1::HostFrame frame) { return writer->push(std::move(frame)); };
+    // The worker may send as soon as it reads `registered`, so the peer is attached first; frames routed to it
+    // meanwhile wait at the gate so that `registered` is still the first frame it reads.
+    auto gate = std::make_shared<std::mutex>();
+    std::unique_lock hold_gate(*gate);
+    peer.send = [writer, gate](v1::HostFrame frame) {
+      std::lock_guard pass(*gate);
+      return writer->push(std::move(frame));
+    };
     std::string name = peer.name;
     std::string types;
     for (const auto& t : peer.agent_types) types += (types.empty() ? "" : ", ") + t;
     v1::HostFrame welcome;
     welcome.mutable_registered()->set_worker_name(name);
-    writer->push(welcome);
     PeerId id = router.attach(std::move(peer));
+    writer->push(welcome);
+    hold_gate.unlock();
     log("worker " + name + " connected hosting: " + types);
 
     v1::WorkerFrame frame;
