@@ -17,11 +17,17 @@
 
 namespace chorus::agents {
 
+// assistant: tools optional. tool_user (Athena, arXiv 2507.08034): at least one tool (no tools is a settings error).
+// Both reply with details {model_calls: [{turn, prompt_tokens, completion_tokens, ms, tool_calls}],
+// tool_calls: [{turn, name, status, ms}]}.
+enum class ToolLoopStyle { assistant, tool_user };
+
 // Builds an assistant from a workflow agent's settings (AgentSpec::to_json(): name, role, goal, instructions,
 // tools, max_iter), the provider it calls, and the shared tool registry. Throws std::invalid_argument on bad
 // settings or a tool the registry does not have (naming it and the available tools).
 std::unique_ptr<runtime::Agent> make_assistant_agent(const nlohmann::json& agent_spec,
                                                      std::shared_ptr<LlmProvider> provider,
-                                                     std::shared_ptr<const tools::ToolRegistry> tools);
+                                                     std::shared_ptr<const tools::ToolRegistry> tools,
+                                                     ToolLoopStyle style = ToolLoopStyle::assistant);
 
 }  // namespace chorus::agents

@@ -111,6 +111,22 @@ json to_json(const LlmResponse& response) {
           {"elapsed_ms", response.elapsed_ms}};
 }
 
+ChatMessage message_from_json(const json& j) {
+  if (!j.is_object()) bad("message", "must be an object {role, content}", j);
+  ChatMessage m;
+  m.role = optional_string(j, "role", "role");
+  if (m.role.empty()) bad("role", "is required (system, user, assistant or tool)", j);
+  if (auto content = j.find("content"); content != j.end() && !content->is_null())
+    m.content = content->is_string() ? content->get<std::string>() : content->dump();
+  if (auto calls = j.find("tool_calls"); calls != j.end() && !calls->is_null()) {
+    if (!calls->is_array()) bad("tool_calls", "must be a list", *calls);
+    for (std::size_t i = 0; i < calls->size(); ++i) m.tool_calls.push_back(call_from_json((*calls)[i], i));
+  }
+  m.tool_call_id = optional_string(j, "tool_call_id", "tool_call_id");
+  m.name = optional_string(j, "name", "name");
+  return m;
+}
+
 LlmResponse response_from_json(const json& j) {
   LlmResponse out;
   if (j.is_string()) {  // just the text

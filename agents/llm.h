@@ -87,6 +87,9 @@ nlohmann::json to_json(const ChatMessage& message);
 nlohmann::json to_json(const LlmRequest& request);
 nlohmann::json to_json(const LlmResponse& response);
 LlmResponse response_from_json(const nlohmann::json& j);
+// An OpenAI chat message ({role, content, tool_calls: [{id, function: {name, arguments}}], tool_call_id, name});
+// throws std::invalid_argument naming the bad field.
+ChatMessage message_from_json(const nlohmann::json& j);
 
 // Builds a provider from a workflow agent's `llm:` settings, e.g. {"provider": "openai", "model": ...};
 // `base_dir` resolves relative paths (the workflow file's folder). Throws std::invalid_argument naming the

@@ -24,7 +24,9 @@ std::string render_system_prompt(const std::string& role, const std::string& goa
   if (!role.empty()) add_line(out, "You are " + role + ".");
   if (!goal.empty()) add_line(out, "Your goal: " + goal);
   add_line(out, instructions);
-  if (!tool_names.empty()) {
+  // Without a persona there is no system message at all: the tools still reach the model (the chat template's
+  // tool list, or the API's `tools`), and a chat template's own default system turn applies.
+  if (!out.empty() && !tool_names.empty()) {
     std::string names;
     for (const auto& name : tool_names) {
       if (!names.empty()) names.append(", ");

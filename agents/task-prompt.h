@@ -8,7 +8,7 @@
 namespace chorus::agents {
 
 // "You are <role>.\nYour goal: <goal>\n<instructions>" plus a sentence naming `tool_names` when there are
-// any; empty parts are left out ("" when everything is empty).
+// any; empty parts are left out, and "" when role, goal and instructions are all empty (tools or not).
 std::string render_system_prompt(const std::string& role, const std::string& goal,
                                  const std::string& instructions, const std::vector<std::string>& tool_names);
 

@@ -39,9 +39,12 @@ TaskRequest TaskRequest::from_json(const nlohmann::json& j) {
 }
 
 nlohmann::json TaskReply::to_json() const {
-  return {{"output", output},
-          {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens}}},
-          {"turns", turns}};
+  nlohmann::json j{{"output", output},
+                   {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens}}},
+                   {"turns", turns}};
+  if (tool_calls > 0) j["tool_calls"] = tool_calls;
+  if (!details.is_null()) j["details"] = details;
+  return j;
 }
 
 TaskReply TaskReply::from_json(const nlohmann::json& j) {
@@ -56,6 +59,8 @@ TaskReply TaskReply::from_json(const nlohmann::json& j) {
     r.completion_tokens = j["usage"].value("completion_tokens", 0LL);
   }
   r.turns = j.value("turns", 0);
+  r.tool_calls = j.value("tool_calls", 0);
+  if (j.contains("details")) r.details = j["details"];
   return r;
 }
 

@@ -33,6 +33,8 @@ struct TaskReply {
   long long prompt_tokens = 0;
   long long completion_tokens = 0;
   int turns = 0;          // model calls made
+  int tool_calls = 0;     // tool calls made
+  nlohmann::json details; // kind-specific record (per-call usage and timings, rounds, ...); null when none
 
   nlohmann::json to_json() const;
   // Lenient: a reply without "output" is taken whole as the output (e.g. from the echo agent).
