@@ -1,5 +1,7 @@
 #include "runtime/agent-kinds.h"
 
+#include "runtime/dispatch-agent.h"
+
 #include "runtime/echo-agent.h"
 
 #include <stdexcept>
@@ -29,6 +31,7 @@ void add_builtin_kinds(AgentKindRegistry& registry) {
   echo.description = "replies with the payload it receives (diagnostics)";
   echo.factory = [](const nlohmann::json&, const AgentId&) { return make_echo_agent(); };
   registry.add(std::move(echo));
+  add_dispatch_kind(registry);
 }
 
 }  // namespace chorus::runtime

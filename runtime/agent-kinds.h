@@ -37,7 +37,8 @@ class AgentKindRegistry {
   std::map<std::string, AgentKind> kinds_;
 };
 
-// The kinds every process knows: "echo" (replies with the message it received, for diagnostics).
+// The kinds every process knows: "echo" (replies with the message it received, for diagnostics) and "dispatch"
+// (runtime/dispatch-agent.h).
 void add_builtin_kinds(AgentKindRegistry& registry);
 
 }  // namespace chorus::runtime
