@@ -1,6 +1,8 @@
 #include "agents/agent-kinds.h"
 
 #include "agents/assistant-agent.h"
+#include "agents/formalizer-agent.h"
+#include "agents/reasoning-agents.h"
 #include "agents/llm.h"
 
 #include <stdexcept>
@@ -8,40 +10,127 @@
 #include <vector>
 
 namespace chorus::agents {
+namespace {
+
+// The provider for an LLM kind's agent, from its `llm:` section.
+std::shared_ptr<LlmProvider> provider_for(const nlohmann::json& spec, const runtime::AgentId& id,
+                                          const std::string& kind, const std::string& base_dir) {
+  if (!spec.is_object() || !spec.contains("llm") || spec["llm"].is_null())
+    throw std::invalid_argument("agent '" + id.type + "' (kind " + kind +
+                                ") needs an `llm:` section, e.g. {provider: openai, model: gpt-4o-mini}");
+  return make_llm_provider(spec["llm"], base_dir);
+}
+
+// Problems in an LLM kind's `llm:` settings and tool names, found before the first step runs.
+std::vector<std::string> check_llm_settings(const nlohmann::json& spec,
+                                            const std::shared_ptr<const tools::ToolRegistry>& tools,
+                                            const std::string& base_dir) {
+  std::vector<std::string> problems;
+  if (spec.contains("llm") && !spec["llm"].is_null()) try {
+      make_llm_provider(spec["llm"], base_dir);  // reads and checks the settings; loads nothing
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+    }
+  for (const auto& name : spec.value("tools", nlohmann::json::array())) {
+    if (!name.is_string() || (tools && tools->find(name.get<std::string>()))) continue;
+    std::string known;
+    if (tools)
+      for (const auto* tool : tools->list()) known.append(known.empty() ? "" : ", ").append(tool->spec.name);
+    problems.push_back("tool '" + name.get<std::string>() + "' is not a registered tool (registered: " + known +
+                       "); `chorus tools list` shows them");
+  }
+  return problems;
+}
+
+void add_tool_loop_kind(runtime::AgentKindRegistry& registry, const std::shared_ptr<const tools::ToolRegistry>& tools,
+                        const std::string& base_dir, const std::string& name, const std::string& description,
+                        ToolLoopStyle style) {
+  runtime::AgentKind kind;
+  kind.name = name;
+  kind.description = description;
+  kind.needs_llm = true;
+  kind.factory = [tools, base_dir, name, style](const nlohmann::json& spec, const runtime::AgentId& id) {
+    return make_assistant_agent(spec, provider_for(spec, id, name, base_dir), tools, style);
+  };
+  kind.check = [tools, base_dir, style](const nlohmann::json& spec) {
+    auto problems = check_llm_settings(spec, tools, base_dir);
+    if (style == ToolLoopStyle::tool_user && (!spec.contains("tools") || !spec["tools"].is_array() || spec["tools"].empty()))
+      problems.push_back("kind tool_user needs `tools:` (a list of tool names, e.g. [calculator, calendar])");
+    return problems;
+  };
+  registry.add(std::move(kind));
+}
+
+}  // namespace
 
 void add_llm_agent_kinds(runtime::AgentKindRegistry& registry,
                          std::shared_ptr<const tools::ToolRegistry> tools, std::string base_dir) {
-  runtime::AgentKind assistant;
-  assistant.name = "assistant";
-  assistant.description =
-      "an LLM that calls its tools in a loop until it can answer the task (max_iter turns)";
-  assistant.needs_llm = true;
-  assistant.factory = [tools, base_dir](const nlohmann::json& spec, const runtime::AgentId& id) {
-    if (!spec.is_object() || !spec.contains("llm") || spec["llm"].is_null())
-      throw std::invalid_argument("agent '" + id.type +
-                                  "' (kind assistant) needs an `llm:` section, e.g. "
-                                  "{provider: openai, model: gpt-4o-mini}");
-    std::shared_ptr<LlmProvider> provider = make_llm_provider(spec["llm"], base_dir);
-    return make_assistant_agent(spec, std::move(provider), tools);
+  add_tool_loop_kind(registry, tools, base_dir, "assistant",
+                     "an LLM that calls its tools in a loop until it can answer the task (max_iter turns)",
+                     ToolLoopStyle::assistant);
+  add_tool_loop_kind(registry, tools, base_dir, "tool_user",
+                     "Athena tool user: tools in the model's own chat-template format, arguments validated against "
+                     "each tool's schema with errors fed back, independent calls run concurrently (max_iter turns)",
+                     ToolLoopStyle::tool_user);
+
+  runtime::AgentKind inot;
+  inot.name = "inot";
+  inot.description =
+      "INoT reasoner: one model call whose PromptCode has two virtual agents debate inside the model "
+      "(max_rounds), then the <final_answer>";
+  inot.option_keys = {"max_rounds", "answer_format"};
+  inot.needs_llm = true;
+  inot.factory = [base_dir](const nlohmann::json& spec, const runtime::AgentId& id) {
+    return make_inot_agent(spec, provider_for(spec, id, "inot", base_dir));
   };
-  assistant.check = [tools, base_dir](const nlohmann::json& spec) {
-    std::vector<std::string> problems;
-    if (spec.contains("llm") && !spec["llm"].is_null()) try {
-        make_llm_provider(spec["llm"], base_dir);  // reads and checks the settings; loads nothing
-      } catch (const std::exception& e) {
-        problems.push_back(e.what());
-      }
-    for (const auto& name : spec.value("tools", nlohmann::json::array())) {
-      if (!name.is_string() || (tools && tools->find(name.get<std::string>()))) continue;
-      std::string known;
-      if (tools)
-        for (const auto* tool : tools->list()) known.append(known.empty() ? "" : ", ").append(tool->spec.name);
-      problems.push_back("tool '" + name.get<std::string>() + "' is not a registered tool (registered: " + known +
-                         "); `chorus tools list` shows them");
-    }
+  inot.check = [tools, base_dir](const nlohmann::json& spec) {
+    auto problems = check_llm_settings(spec, tools, base_dir);
+    for (auto& problem : reasoning_option_problems("inot", spec)) problems.push_back(problem);
     return problems;
   };
-  registry.add(std::move(assistant));
+  registry.add(std::move(inot));
+
+  runtime::AgentKind cot;
+  cot.name = "cot";
+  cot.description = "chain of thought: one model call that reasons step by step, then the <final_answer> (a baseline)";
+  cot.option_keys = {"answer_format"};
+  cot.needs_llm = true;
+  cot.factory = [base_dir](const nlohmann::json& spec, const runtime::AgentId& id) {
+    return make_cot_agent(spec, provider_for(spec, id, "cot", base_dir));
+  };
+  cot.check = [tools, base_dir](const nlohmann::json& spec) {
+    auto problems = check_llm_settings(spec, tools, base_dir);
+    for (auto& problem : reasoning_option_problems("cot", spec)) problems.push_back(problem);
+    return problems;
+  };
+  registry.add(std::move(cot));
+
+  runtime::AgentKind debate;
+  debate.name = "debate";
+  debate.description =
+      "external debate: a moderator sends the question to two debater agents and exchanges their answers for "
+      "`rounds` rounds over runtime messages (a baseline for inot)";
+  debate.option_keys = {"debaters", "rounds", "answer_format"};
+  debate.factory = [](const nlohmann::json& spec, const runtime::AgentId&) { return make_debate_agent(spec); };
+  debate.check = [](const nlohmann::json& spec) { return reasoning_option_problems("debate", spec); };
+  registry.add(std::move(debate));
+
+  runtime::AgentKind formalizer;
+  formalizer.name = "formalizer";
+  formalizer.description =
+      "Lang2Logic (prompting, no RL): the problem as schema-checked JSON, then a Python program run in the "
+      "sandbox; its last printed line is the answer";
+  formalizer.option_keys = {"schema_retries", "retries", "samples", "python_tool", "answer_format"};
+  formalizer.needs_llm = true;
+  formalizer.factory = [tools, base_dir](const nlohmann::json& spec, const runtime::AgentId& id) {
+    return make_formalizer_agent(spec, provider_for(spec, id, "formalizer", base_dir), tools);
+  };
+  formalizer.check = [tools, base_dir](const nlohmann::json& spec) {
+    auto problems = check_llm_settings(spec, tools, base_dir);
+    for (auto& p : formalizer_option_problems(spec, tools.get())) problems.push_back(std::move(p));
+    return problems;
+  };
+  registry.add(std::move(formalizer));
 }
 
 }  // namespace chorus::agents

@@ -82,7 +82,7 @@ json tool_call(const std::string& name, json arguments) {
 class Harness {
  public:
   Harness(json responses, json spec_overrides = json::object(),
-          std::shared_ptr<MemoryJournal> journal = nullptr)
+          std::shared_ptr<MemoryJournal> journal = nullptr, ToolLoopStyle style = ToolLoopStyle::assistant)
       : journal_(journal ? std::move(journal) : std::make_shared<MemoryJournal>()) {
     auto registry = std::make_shared<tools::ToolRegistry>();
     registry->add(tools::make_calculator_tool());
@@ -102,7 +102,7 @@ class Harness {
             {"options", json::object()}};
     for (auto& [key, value] : spec_overrides.items()) spec[key] = value;
     runtime_.register_factory(
-        "helper", [this](const runtime::AgentId&) { return make_assistant_agent(spec, provider, tools_); });
+        "helper", [this, style](const runtime::AgentId&) { return make_assistant_agent(spec, provider, tools_, style); });
     runtime_.set_journal_provider([this](const runtime::Message&) { return journal_; });
   }
 
@@ -470,6 +470,65 @@ TEST(AssistantAgent, NoToolStartsAfterTheDeadline) {
   EXPECT_EQ(h.slow_runs.load(), 1);
   EXPECT_EQ(h.echo_runs.load(), 0);
   EXPECT_LE(h.provider->received().size(), 1u);
+}
+
+TEST(ToolUserAgent, SchemaErrorsGoBackAndEveryCallIsRecordedWithItsTiming) {
+  Harness h(json::array({json{{"content", "Let me compute."}, {"tool_calls", {tool_call("calculator", {{"expression", 37}})}}},
+                         json{{"tool_calls", {tool_call("calculator", {{"expression", "2+3"}}),
+                                              tool_call("echo", {{"text", "x"}})}}},
+                         "5 and x"}),
+            {{"kind", "tool_user"}}, nullptr, ToolLoopStyle::tool_user);
+  auto reply = runtime::TaskReply::from_json(h.ask(task("What is 2+3?")));
+  EXPECT_EQ(reply.output, "5 and x");
+  EXPECT_EQ(reply.turns, 3);
+  EXPECT_EQ(reply.tool_calls, 3);
+  ASSERT_EQ(reply.details["tool_calls"].size(), 3u) << reply.details.dump();
+  EXPECT_EQ(reply.details["tool_calls"][0]["status"], "invalid_arguments");
+  EXPECT_EQ(reply.details["tool_calls"][0]["turn"], 1);
+  EXPECT_EQ(reply.details["tool_calls"][1]["status"], "ok");
+  EXPECT_EQ(reply.details["tool_calls"][1]["name"], "calculator");
+  EXPECT_EQ(reply.details["tool_calls"][2]["name"], "echo");
+  EXPECT_EQ(reply.details["tool_calls"][2]["turn"], 2);
+  EXPECT_GE(reply.details["tool_calls"][1]["ms"].get<double>(), 0.0);
+  ASSERT_EQ(reply.details["model_calls"].size(), 3u);
+  EXPECT_EQ(reply.details["model_calls"][1]["tool_calls"], 2);
+  EXPECT_EQ(reply.details["model_calls"][2]["tool_calls"], 0);
+  // The validator's message reached the model as the first call's result.
+  LlmRequest second = h.request(1);
+  ASSERT_EQ(second.messages.back().role, "tool");
+  EXPECT_NE(second.messages.back().content.find("/expression: expected string, got number"), std::string::npos)
+      << second.messages.back().content;
+  LlmRequest third = h.request(2);
+  EXPECT_EQ(third.messages[third.messages.size() - 2].content.find("{\"expression\":\"2+3\""), 0u);
+}
+
+TEST(ToolUserAgent, NeedsToolsAtConstructionAndInWorkflowChecks) {
+  auto registry = std::make_shared<tools::ToolRegistry>();
+  registry->add(tools::make_calculator_tool());
+  auto provider = std::make_shared<ScriptedProvider>(json{{"provider", "scripted"}, {"responses", {"x"}}}, "");
+  json spec = {{"name", "solver"},
+               {"kind", "tool_user"},
+               {"llm", {{"provider", "scripted"}, {"responses", {"x"}}}},
+               {"tools", json::array()}};
+  try {
+    make_assistant_agent(spec, provider, registry, ToolLoopStyle::tool_user);
+    FAIL() << "a tool user without tools must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("needs `tools:`"), std::string::npos) << e.what();
+  }
+  runtime::AgentKindRegistry kinds;
+  add_llm_agent_kinds(kinds, registry, ".");
+  const runtime::AgentKind* kind = kinds.find("tool_user");
+  ASSERT_NE(kind, nullptr);
+  EXPECT_TRUE(kind->needs_llm);
+  auto problems = kind->check(spec);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("needs `tools:`"), std::string::npos);
+  spec["tools"] = {"calculator"};
+  EXPECT_TRUE(kind->check(spec).empty());
+  spec["tools"] = {"calculater"};
+  ASSERT_EQ(kind->check(spec).size(), 1u);
+  EXPECT_NE(kind->check(spec)[0].find("'calculater' is not a registered tool"), std::string::npos);
 }
 
 }  // namespace
