@@ -1,5 +1,6 @@
 #include "cli/eval-runner.h"
 
+#include "cli/workflow-kinds.h"
 #include "runtime/local-runtime.h"
 #include "runtime/workflow-engine.h"
 
@@ -11,20 +12,6 @@ namespace chorus::cli {
 namespace {
 
 using nlohmann::json;
-
-// An in-process runtime hosting every agent of `spec` through its kind's factory (as `chorus run` does).
-std::unique_ptr<runtime::LocalRuntime> make_local_runtime(const runtime::WorkflowSpec& spec,
-                                                          const runtime::AgentKindRegistry& kinds) {
-  auto local = std::make_unique<runtime::LocalRuntime>();
-  for (const auto& [name, agent] : spec.agents) {
-    const runtime::AgentKind* kind = kinds.find(agent.kind);
-    if (!kind) throw std::runtime_error("agent '" + name + "' has unknown kind '" + agent.kind + "'");
-    local->register_factory(name, [factory = kind->factory, settings = agent.to_json()](const runtime::AgentId& id) {
-      return factory(settings, id);
-    });
-  }
-  return local;
-}
 
 // Whether step record `step` counts as the prediction's source.
 bool is_output_step(const EvalSetup& setup, const std::string& step) {

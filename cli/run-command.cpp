@@ -144,20 +144,6 @@ runtime::HostConnection connection_from(const ExecutionOptions& options) {
   return connection;
 }
 
-// An in-process runtime hosting every agent of `spec` through its kind's factory.
-std::unique_ptr<runtime::LocalRuntime> make_runtime(const runtime::WorkflowSpec& spec,
-                                                    const runtime::AgentKindRegistry& kinds) {
-  auto local = std::make_unique<runtime::LocalRuntime>();
-  for (const auto& [name, agent] : spec.agents) {
-    const runtime::AgentKind* kind = kinds.find(agent.kind);
-    if (!kind) throw std::runtime_error("agent '" + name + "' has unknown kind '" + agent.kind + "'");
-    local->register_factory(name, [factory = kind->factory, settings = agent.to_json()](const runtime::AgentId& id) {
-      return factory(settings, id);
-    });
-  }
-  return local;
-}
-
 // Runs `body` turning errors into a message and an exit status (bad workflow 2, anything else 1).
 template <typename Body>
 void reporting_errors(const std::string& command, Body body) {
@@ -196,7 +182,7 @@ void run_workflow(const std::string& workflow_path, const ExecutionOptions& opti
       run = client.start_run(yaml_text, workflow_path, inputs, outputs.sink());
     } else {
       runtime::RunStore store(store_path(options.store));
-      auto local = make_runtime(spec, *kinds);
+      auto local = make_local_runtime(spec, *kinds);
       runtime::WorkflowEngine engine(*local, store);
       run = engine.start(spec, yaml_text, inputs, outputs.sink());
     }
@@ -219,7 +205,7 @@ RunRecord run_stored(const std::string& command, const std::string& run_id, cons
   RunRecord stored = store.resolve_run(run_id);
   auto kinds = make_workflow_kinds(stored.workflow_file);
   runtime::WorkflowSpec spec = runtime::WorkflowSpec::parse(stored.workflow_yaml, stored.workflow_file, kinds.get());
-  auto local = make_runtime(spec, *kinds);
+  auto local = make_local_runtime(spec, *kinds);
   runtime::WorkflowEngine engine(*local, store);
   return call(engine, stored.id, outputs.sink());
 }

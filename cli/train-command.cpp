@@ -5,6 +5,7 @@
 #include "cli/inference-args.h"
 #include "inference/tokenizer.h"
 #include "training/bpe-trainer.h"
+#include "training/chat-template.h"
 
 #include <chrono>
 #include <cstdio>
@@ -60,7 +61,9 @@ void install_train_tokenizer(CLI::App& root) {
   cmd->add_option("--special", specials,
                   "Special token (repeatable; replaces the default Qwen2 list: <|endoftext|> <|im_start|> "
                   "<|im_end|> <tool_call> </tool_call> <tool_response> </tool_response>)");
-  cmd->add_option("--chat-template", chat_template_file, "Jinja chat template file for tokenizer_config.json");
+  cmd->add_option("--chat-template", chat_template_file,
+                  "Jinja chat template file for tokenizer_config.json (default: the Chorus template the curriculum is "
+                  "rendered with, training/chat-template.h)");
   cmd->add_option("--model-max-length", max_length, "model_max_length in tokenizer_config.json")
       ->capture_default_str();
   cmd->add_option("--out", out_dir, "Output directory (created when missing)")->required();
@@ -73,7 +76,8 @@ void install_train_tokenizer(CLI::App& root) {
       if (!specials.empty()) options.special_tokens = specials;
       training::TokenizerConfigOptions config;
       config.model_max_length = max_length;
-      if (!chat_template_file.empty()) config.chat_template = read_text_file(chat_template_file, "--chat-template");
+      config.chat_template = chat_template_file.empty() ? training::chorus_chat_template()
+                                                        : read_text_file(chat_template_file, "--chat-template");
       training::BpeTrainer trainer(options);  // validates the vocab size and special tokens first
 
       std::vector<std::string> contents;

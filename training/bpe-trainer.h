@@ -91,7 +91,7 @@ struct TokenizerConfigOptions {
   std::optional<std::string> eos_token = "<|im_end|>";
   std::optional<std::string> pad_token = "<|endoftext|>";
   size_t model_max_length = 32768;
-  std::optional<std::string> chat_template;             // added by the model-bundling step when absent
+  std::optional<std::string> chat_template;             // `chorus train tokenizer` writes the Chorus template by default
 };
 
 // tokenizer_config.json text for a trained tokenizer (Qwen2Tokenizer fields, added_tokens_decoder with the ids).

@@ -1,0 +1,47 @@
+#pragma once
+// The bundled model's quality on the curriculum's held-out split (docs/curriculum.md), measured through the same
+// path agents use: the `local` provider (chat template, tools, tool-call parser, greedy decoding) and the real tools.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace chorus::cli {
+
+struct QualityOptions {
+  std::string model_dir;
+  int64_t tool_examples = 200;      // held-out calculator / calendar / multi questions
+  int64_t passkey_examples = 20;    // per passkey length
+  std::vector<int64_t> passkey_lengths = {1024, 2048};  // context tokens
+  uint64_t seed = 1;                // the curriculum seed (the eval split is drawn from its own streams)
+  nlohmann::json kv;                // the local provider's `kv:` settings (every prompt; relative filters: the model dir); null = full cache
+  std::string device = "cpu";
+  std::function<void(const std::string& line)> progress;  // one line per finished example (may be empty)
+};
+
+// Rates in [0, 1] with their counts; `failures` holds a few examples of each kind of miss.
+struct QualityReport {
+  int64_t tool_total = 0;
+  int64_t format_ok = 0;   // >= 1 call and every <tool_call> block parsed as {"name", "arguments": {...}}
+  int64_t call_ok = 0;     // right tools, and arguments whose tool results equal the reference calls' results
+  int64_t exact_args = 0;  // ... and arguments equal to the reference arguments as JSON
+  int64_t answer_ok = 0;   // the final answer states every result value the reference answer states
+  struct Passkey {
+    int64_t length = 0, total = 0, correct = 0;
+  };
+  std::vector<Passkey> passkey;
+  double seconds = 0;
+  nlohmann::json kv;  // the compression used (null: full cache)
+  nlohmann::json failures = nlohmann::json::array();
+
+  nlohmann::json to_json() const;
+  // A markdown table (for MODEL_CARD.md).
+  std::string markdown() const;
+};
+
+// Runs the evaluation; throws std::runtime_error naming the model directory when it cannot be loaded.
+QualityReport evaluate_model_quality(const QualityOptions& options);
+
+}  // namespace chorus::cli
