@@ -1,0 +1,75 @@
+// Every example workflow a user is pointed to passes `chorus workflow check` and runs offline to its documented
+// answer (the scripted examples; the quickstart on the bundled model has its own test).
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/temp-dir.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace chorus::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string example(const std::string& name) {
+  return (std::filesystem::path(CHORUS_TEST_DATA_DIR) / "../../examples" / name).lexically_normal().string();
+}
+
+struct Case {
+  const char* file;
+  const char* output;    // the output (task or step) to check
+  const char* expected;  // its value
+};
+
+TEST(Examples, CheckAndRunToTheirDocumentedAnswers) {
+  TempDir dir("examples");
+  const std::string store = (dir / "runs.db").string();
+  const Case cases[] = {
+      {"hello.yaml", nullptr, nullptr},
+      {"tool_team.yaml", "solve", "12*(3+4) = 84, and one month after 2024-01-31 is 2024-02-29."},
+      {"athena_math.yaml", "solve", "That is 480 eggs, and 2^20 = 1048576."},
+      {"inot_reasoning.yaml", "inot", "5"},
+      {"inot_reasoning.yaml", "cot", "5"},
+      {"debate.yaml", "debate", "5"},
+      {"lang2logic.yaml", "solve", "720"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    auto check = run_chorus({"workflow", "check", example(c.file)});
+    EXPECT_EQ(check.exit_code, 0) << check.err << check.out;
+    auto run = run_chorus({"run", example(c.file), "--store", store, "--quiet"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    if (c.output) {
+      EXPECT_EQ(json::parse(run.out)[c.output], c.expected) << run.out;
+    }
+  }
+}
+
+TEST(Examples, AthenaMathJournalsTheSchemaErrorAndTheCorrectedConcurrentCalls) {
+  TempDir dir("examples");
+  const std::string store = (dir / "runs.db").string();
+  auto run = run_chorus({"run", example("athena_math.yaml"), "--store", store, "--quiet"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto listed = run_chorus({"runs", "list", "--store", store, "--json"});
+  const std::string id = json::parse(listed.out)[0]["id"];
+  auto shown = run_chorus({"runs", "show", id, "--store", store, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const json record = json::parse(shown.out);
+  std::vector<std::string> statuses;
+  for (const auto& effect : record["effects"])
+    if (effect["kind"] == "tool") statuses.push_back(effect["result"]["status"]);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"invalid_arguments", "ok", "ok"})) << shown.out.substr(0, 3000);
+}
+
+TEST(Examples, EvalOnTheSampleDatasets) {
+  auto gsm = run_chorus({"eval", "--workflow", example("eval_scripted.yaml"), "--dataset",
+                         example("data/arith_gsm8k.jsonl"), "--format", "gsm8k", "--json", "-q"});
+  ASSERT_EQ(gsm.exit_code, 0) << gsm.err;
+  EXPECT_EQ(json::parse(gsm.out)["correct"], 11) << gsm.out;
+}
+
+}  // namespace
+}  // namespace chorus::testing
