@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -47,6 +48,27 @@ training::LlamaTrainerConfig load_config(const std::string& path) {
   return training::LlamaTrainerConfig::from_json(j, "--config " + path);
 }
 
+// The ids of the tokenizer's eos_token (tokenizer_config.json) and of <|endoftext|>, for config.json's
+// eos_token_id, so generation stops at the end of an assistant turn; empty when the files do not name them.
+std::vector<int64_t> tokenizer_stop_ids(const std::string& dir) {
+  auto read = [&](const char* name) {
+    std::ifstream in(std::filesystem::path(dir) / name);
+    return in ? json::parse(in, nullptr, false) : json();
+  };
+  const json config = read("tokenizer_config.json"), tokenizer = read("tokenizer.json");
+  std::vector<int64_t> ids;
+  if (!tokenizer.is_object() || !tokenizer.contains("added_tokens")) return ids;
+  std::vector<std::string> names;
+  if (config.is_object() && config.contains("eos_token") && config["eos_token"].is_string())
+    names.push_back(config["eos_token"].get<std::string>());
+  names.push_back("<|endoftext|>");
+  for (const auto& name : names)
+    for (const auto& token : tokenizer["added_tokens"])
+      if (token.value("content", "") == name && std::find(ids.begin(), ids.end(), token.value("id", -1)) == ids.end())
+        ids.push_back(token.value("id", -1));
+  return ids;
+}
+
 void install_train_model(CLI::App& root) {
   static std::string data, eval, config_file, preset, out, device = "cpu", dtype = "bf16", log_file, resume,
                      tokenizer_dir;
@@ -65,11 +87,17 @@ void install_train_model(CLI::App& root) {
   auto* preset_opt = cmd->add_option("--preset", preset, "Model preset: tiny, small (~4M), base (~10M), large (~19M)");
   config_opt->excludes(preset_opt);
   cmd->add_option("--vocab-size", vocab_size, "Override the config's vocab_size (e.g. the tokenizer's)");
-  cmd->add_option("--tokenizer", tokenizer_dir, "Copy tokenizer.json / tokenizer_config.json from this directory into --out");
+  cmd->add_option("--tokenizer", tokenizer_dir,
+                  "Copy tokenizer.json / tokenizer_config.json from this directory into --out; config.json's "
+                  "eos_token_id becomes the ids of its eos_token and <|endoftext|>");
   cmd->add_option("--out", out, "Output model directory (created when missing)")->required();
   cmd->add_option("--steps", o.steps, "Optimizer steps (the schedule's length)")->capture_default_str();
   cmd->add_option("--batch", o.batch, "Examples per step")->capture_default_str();
   cmd->add_option("--seq-len", o.seq_len, "Tokens per row (longer examples are cut)")->capture_default_str();
+  cmd->add_option("--context-loss-weight", o.context_loss_weight,
+                  "Also train on the non-target tokens (prompts, tool results, filler) with this loss weight; "
+                  "targets weigh 1 (0: targets only). The held-out loss is always the targets'")
+      ->capture_default_str();
   cmd->add_flag("--no-pack", no_pack, "One example per row instead of packing several whole examples per row");
   cmd->add_option("--lr", o.lr, "Peak learning rate (linear warmup, cosine decay to 10%)")->capture_default_str();
   cmd->add_option("--warmup", o.warmup, "Warmup steps")->capture_default_str();
@@ -104,6 +132,7 @@ void install_train_model(CLI::App& root) {
       } else {
         auto config = config_file.empty() ? training::LlamaTrainerConfig::preset(preset) : load_config(config_file);
         if (vocab_size > 0) config.vocab_size = vocab_size;
+        if (!tokenizer_dir.empty() && config.eos_token_ids.empty()) config.eos_token_ids = tokenizer_stop_ids(tokenizer_dir);
         config.validate();
         model.emplace(config, o.seed, dev);
       }

@@ -245,7 +245,7 @@ inference::ModelConfig LlamaTrainerConfig::to_inference() const {
 // ---------------------------------------------------------------------------------------------- batches
 
 TrainBatch make_batch(const std::vector<const TrainExample*>& examples, int64_t seq_len, bool pack,
-                      const torch::Device& device) {
+                      const torch::Device& device, float context_weight) {
   if (examples.empty()) throw std::invalid_argument("make_batch: no examples");
   if (seq_len < 2) throw std::invalid_argument("make_batch: seq_len must be at least 2");
   // rows[r] = list of (example, length) laid into row r.
@@ -278,6 +278,8 @@ TrainBatch make_batch(const std::vector<const TrainExample*>& examples, int64_t 
         if (t + 1 < n && e->mask[t + 1]) {
           weights[at + t] = 1.0f;
           ++batch.targets;
+        } else if (t + 1 < n) {
+          weights[at + t] = context_weight;
         }
       }
       at += n;

@@ -246,7 +246,8 @@ TrainResult train(LlamaTrainer& model, const std::vector<TrainExample>& train_ex
     const auto step_start = Clock::now();
     std::vector<const TrainExample*> group;
     for (auto i : schedule.indices(step)) group.push_back(&train_examples[i]);
-    auto batch = make_batch(group, options.seq_len, options.pack, model.device());
+    auto batch = make_batch(group, options.seq_len, options.pack, model.device(),
+                            static_cast<float>(options.context_loss_weight));
     const double lr = learning_rate(options, step);
     for (auto& g : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
 

@@ -14,7 +14,9 @@
 //   equals unpacked rows); a group of `batch` examples thus fills ceil(total/seq_len)-ish rows, fewer padded
 //   tokens. With pack = false, one example per row, padded to the group's longest. The batch of step s depends
 //   only on (seed, s, the data), so a resumed run sees the batches an uninterrupted run would.
-// - Loss: mean cross entropy over the group's target tokens (mask = 1), predicting token t+1 from position t.
+// - Loss: mean cross entropy over the group's target tokens (mask = 1), predicting token t+1 from position t. With
+//   context_loss_weight w > 0 the training objective also counts every other token of each example with weight w
+//   (a weighted mean; the logged training loss is that objective); evaluation always scores the targets alone.
 // - Checkpoints (checkpoint_every > 0): checkpoint_dir gets the model in HF layout in float32 (save_hf), plus
 //   optimizer.pt (torch::save of the AdamW state) and trainer_state.json ({"step", "seed", ...}). Resume with
 //   LlamaTrainer::load_checkpoint(dir) and TrainOptions::resume_from = dir: the loop restores the optimizer state
@@ -66,6 +68,7 @@ struct TrainOptions {
   double weight_decay = 0.1;
   double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
   double grad_clip = 1.0;      // <= 0: no clipping
+  double context_loss_weight = 0;  // > 0: training also predicts the non-target tokens, with this weight (eval: targets only)
   uint64_t seed = 0;
   double max_minutes = 0;      // > 0: stop (after the running step) once exceeded
   int threads = 0;             // > 0: torch::set_num_threads

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace chorus::testing {
@@ -92,6 +93,35 @@ TEST(TrainModelCli, TinyRunWritesALoadableModelAndLossLog) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.out.find("step 21/25"), std::string::npos) << resumed.out;
   EXPECT_NE(resumed.out.find("steps 21-25"), std::string::npos) << resumed.out;
+}
+
+TEST(TrainModelCli, TokenizerFilesAndStopIdsComeWithTheModel) {
+  TempDir tmp("train-model");
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "What is " + std::to_string(i) + " times 7? It is a number. ";
+  write_file(tmp / "text.txt", text);
+  auto tok = run_chorus({"train", "tokenizer", "--text", (tmp / "text.txt").string(), "--vocab-size", "300", "--out",
+                         (tmp / "tok").string()});
+  ASSERT_EQ(tok.exit_code, 0) << tok.err;
+  write_file(tmp / "train.jsonl", examples(16, 1));
+  const auto out = tmp / "model";
+  auto trained = run_chorus({"train", "model", "--data", (tmp / "train.jsonl").string(), "--preset", "tiny",
+                             "--vocab-size", "320", "--tokenizer", (tmp / "tok").string(), "--out", out.string(),
+                             "--steps", "2", "--batch", "4", "--seq-len", "64", "--threads", "1"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err << trained.out;
+  auto tokenizer = nlohmann::json::parse(read_file(out / "tokenizer.json"));
+  std::map<std::string, int64_t> ids;
+  for (const auto& t : tokenizer["added_tokens"]) ids[t["content"]] = t["id"];
+  const nlohmann::json stops = {ids.at("<|im_end|>"), ids.at("<|endoftext|>")};
+  EXPECT_EQ(nlohmann::json::parse(read_file(out / "config.json"))["eos_token_id"], stops);
+  EXPECT_EQ(nlohmann::json::parse(read_file(out / "generation_config.json"))["eos_token_id"], stops);
+  EXPECT_TRUE(nlohmann::json::parse(read_file(out / "tokenizer_config.json"))["chat_template"].is_string());
+  // The chat template renders with the model's own files (what the local provider uses).
+  write_file(tmp / "chat.json", R"({"messages": [{"role": "user", "content": "Hi"}], "add_generation_prompt": true})");
+  auto rendered = run_chorus({"chat-template", "--model", out.string(), "--input", (tmp / "chat.json").string()});
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  EXPECT_NE(rendered.out.find("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"), std::string::npos)
+      << rendered.out;
 }
 
 TEST(TrainModelCli, BadInputIsOneLineAndExitOne) {

@@ -292,7 +292,7 @@ TEST(BpeTrainer, WritesTokenizerAndConfigFiles) {
   EXPECT_EQ(cfg["chat_template"], "{{ messages }}");
   EXPECT_EQ(cfg["tokenizer_class"], "Qwen2Tokenizer");
   EXPECT_EQ(cfg["added_tokens_decoder"][std::to_string(result.bpe_vocab_size + 2)]["content"], "<|im_end|>");
-  // Without a template the key is absent (the model-bundling step adds it).
+  // Without a template the key is absent (`chorus train tokenizer` passes the Chorus template by default).
   auto bare = nlohmann::json::parse(tokenizer_config_json(result));
   EXPECT_FALSE(bare.contains("chat_template"));
   EXPECT_THROW(write_tokenizer_files("/proc/chorus-cannot-write-here", result), std::runtime_error);
@@ -316,6 +316,22 @@ TEST(BpeTrainer, TrainedTokenizerEncodesLikeHuggingFace) {
     matched += got == want;
   }
   EXPECT_EQ(matched, lines.size());
+}
+
+// The tokenizer `scripts/train-chorus-tiny` trains on the curriculum (vocab 1,509) on 141 texts it was not trained
+// on, against the ids of @huggingface/tokenizers (tests/data/chorus-tiny/README.md).
+TEST(BpeTrainer, CurriculumTokenizerEncodesLikeHuggingFace) {
+  const auto dir = testing::test_data_dir() / "chorus-tiny";
+  auto tokenizer = Tokenizer::from_file(dir / "tokenizer.json");
+  auto lines = split_lines(read_file(dir / "heldout.jsonl"));
+  auto expected = split_lines(read_file(dir / "hf_ids.jsonl"));
+  ASSERT_EQ(lines.size(), expected.size());
+  ASSERT_EQ(lines.size(), 141u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto text = nlohmann::json::parse(lines[i]).get<std::string>();
+    EXPECT_EQ(tokenizer.encode(text, false), nlohmann::json::parse(expected[i]).get<std::vector<int32_t>>())
+        << "text " << i + 1 << ": " << lines[i].substr(0, 200);
+  }
 }
 
 }  // namespace
