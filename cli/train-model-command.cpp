@@ -97,6 +97,7 @@ void install_train_model(CLI::App& root) {
   cmd->add_option("--context-loss-weight", o.context_loss_weight,
                   "Also train on the non-target tokens (prompts, tool results, filler) with this loss weight; "
                   "targets weigh 1 (0: targets only). The held-out loss is always the targets'")
+      ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_flag("--no-pack", no_pack, "One example per row instead of packing several whole examples per row");
   cmd->add_option("--lr", o.lr, "Peak learning rate (linear warmup, cosine decay to 10%)")->capture_default_str();

@@ -9,6 +9,8 @@
 #include "runtime/task-message.h"
 #include "tools/calculator.h"
 
+#include "tests/support/memory-journal.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -23,39 +25,7 @@ namespace {
 using nlohmann::json;
 using runtime::AgentError;
 using runtime::StatusCode;
-
-// An in-memory EffectJournal (test double of the interface; the SQLite run store is the real one).
-class MemoryJournal final : public runtime::EffectJournal {
- public:
-  explicit MemoryJournal(bool replaying = false) : replaying_(replaying) {}
-  std::optional<json> lookup(const std::string& key) override {
-    std::lock_guard lock(mutex_);
-    auto it = records_.find(key);
-    if (it == records_.end()) return std::nullopt;
-    return it->second.result;
-  }
-  void record(const runtime::EffectRecord& record) override {
-    std::lock_guard lock(mutex_);
-    records_[record.key] = record;
-  }
-  bool replaying() const override { return replaying_; }
-  std::map<std::string, runtime::EffectRecord> records() {
-    std::lock_guard lock(mutex_);
-    return records_;
-  }
-  void put(const std::string& key, const std::string& kind, json result) {
-    runtime::EffectRecord r;
-    r.key = key;
-    r.kind = kind;
-    r.result = std::move(result);
-    record(r);
-  }
-
- private:
-  bool replaying_;
-  std::mutex mutex_;
-  std::map<std::string, runtime::EffectRecord> records_;
-};
+using chorus::testing::MemoryJournal;
 
 // A tool that counts its runs and sleeps `ms` (to see concurrent calls overlap).
 tools::Tool counting_tool(std::string name, std::atomic<int>* runs, int ms) {

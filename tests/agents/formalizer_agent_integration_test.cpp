@@ -9,6 +9,8 @@
 #include "runtime/task-message.h"
 #include "tools/python-tool.h"
 
+#include "tests/support/memory-journal.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -20,30 +22,7 @@ namespace {
 using nlohmann::json;
 using runtime::AgentError;
 using runtime::StatusCode;
-
-// An in-memory EffectJournal (test double of the interface; the SQLite run store is the real one).
-class MemoryJournal final : public runtime::EffectJournal {
- public:
-  std::optional<json> lookup(const std::string& key) override {
-    std::lock_guard lock(mutex_);
-    auto it = records_.find(key);
-    if (it == records_.end()) return std::nullopt;
-    return it->second.result;
-  }
-  void record(const runtime::EffectRecord& record) override {
-    std::lock_guard lock(mutex_);
-    records_[record.key] = record;
-  }
-  bool replaying() const override { return false; }
-  std::map<std::string, runtime::EffectRecord> records() {
-    std::lock_guard lock(mutex_);
-    return records_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, runtime::EffectRecord> records_;
-};
+using chorus::testing::MemoryJournal;
 
 // Script `match` strings: a phrase only in the stage-1 question, one only in the stage-2 question.
 const char* kStage1 = "Do not solve the problem yet";

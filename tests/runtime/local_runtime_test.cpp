@@ -10,6 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include "tests/support/memory-journal.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -357,13 +359,13 @@ TEST(LocalRuntime, PublishDoesNotWaitForSubscribersAndLogsTheirErrors) {
   }));
   runtime.add_subscription({"news", "blocker", false});
   runtime.add_subscription({"news", "thrower", false});
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   EXPECT_NO_THROW(runtime.publish_and_wait(make_publication(TopicId::parse("news/x"), nullptr)));
   EXPECT_FALSE(blocker_done);
   gate.set_value();
   EXPECT_TRUE(eventually([&] { return blocker_done.load() && throws.load() == 1; }));
   std::this_thread::sleep_for(200ms);  // the log line follows the handler's exception
-  const std::string log = testing::internal::GetCapturedStderr();
+  const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(log.find("subscriber thrower/x failed on publication news/x"), std::string::npos) << log;
   EXPECT_NE(log.find("failed: subscriber broke"), std::string::npos) << log;
 }
@@ -405,24 +407,7 @@ TEST(LocalRuntime, EffectKeysAreDeterministicPerScope) {
   EXPECT_EQ(runtime.send_and_wait(unscoped)[0], unscoped.id + "/llm#1");
 }
 
-// An in-memory journal (the run store's SQLite journal is tested with the run store).
-class MemoryJournal final : public EffectJournal {
- public:
-  std::optional<json> lookup(const std::string& key) override {
-    std::lock_guard lock(mutex_);
-    auto it = results_.find(key);
-    return it == results_.end() ? std::nullopt : std::optional<json>(it->second);
-  }
-  void record(const EffectRecord& record) override {
-    std::lock_guard lock(mutex_);
-    results_[record.key] = record.result;
-  }
-  bool replaying() const override { return false; }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, json> results_;
-};
+using chorus::testing::MemoryJournal;
 
 TEST(LocalRuntime, HandlersGetTheJournalOfTheirRun) {
   auto journal = std::make_shared<MemoryJournal>();
