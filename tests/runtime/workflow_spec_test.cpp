@@ -196,7 +196,7 @@ flow:
   find_problem(problems, "wf.yaml:4:38: budgets.retries must be an integer >= 0");
   find_problem(problems, "wf.yaml:6:24: unknown key 'rol' in agent 'writer' (kind echo); did you mean 'role'?");
   find_problem(problems, "wf.yaml:6:42: agents.writer.max_iter must be an integer >= 1");
-  find_problem(problems, "wf.yaml:7:15: unknown agent kind 'asistant' for agent 'bot'; the kinds are: echo");
+  find_problem(problems, "wf.yaml:7:15: unknown agent kind 'asistant' for agent 'bot'; the kinds are: dispatch, echo");
   find_problem(problems, "wf.yaml:9:32: task 'draft' description reads {topik}, but 'topik' is neither an input "
                          "nor a step; did you mean 'topic'?");
   find_problem(problems, "wf.yaml:9:70: task 'draft' names unknown agent 'writr'; did you mean 'writer'?");
