@@ -5,6 +5,7 @@
 #include "agents/reasoning-agents.h"
 #include "agents/llm.h"
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -61,6 +62,32 @@ void add_tool_loop_kind(runtime::AgentKindRegistry& registry, const std::shared_
   registry.add(std::move(kind));
 }
 
+using ToolsPtr = std::shared_ptr<const tools::ToolRegistry>;
+using LlmAgentMaker =
+    std::function<std::unique_ptr<runtime::Agent>(const nlohmann::json&, std::shared_ptr<LlmProvider>, const ToolsPtr&)>;
+using OptionProblems = std::function<std::vector<std::string>(const nlohmann::json&, const ToolsPtr&)>;
+
+// A kind that needs `llm:`: its factory builds the provider, its check reports `llm:`/tool problems plus its own
+// option problems.
+void add_llm_kind(runtime::AgentKindRegistry& registry, const ToolsPtr& tools, const std::string& base_dir,
+                  const std::string& name, const std::string& description, std::vector<std::string> option_keys,
+                  LlmAgentMaker make, OptionProblems option_problems) {
+  runtime::AgentKind kind;
+  kind.name = name;
+  kind.description = description;
+  kind.option_keys = std::move(option_keys);
+  kind.needs_llm = true;
+  kind.factory = [tools, base_dir, name, make](const nlohmann::json& spec, const runtime::AgentId& id) {
+    return make(spec, provider_for(spec, id, name, base_dir), tools);
+  };
+  kind.check = [tools, base_dir, option_problems](const nlohmann::json& spec) {
+    auto problems = check_llm_settings(spec, tools, base_dir);
+    for (auto& problem : option_problems(spec, tools)) problems.push_back(std::move(problem));
+    return problems;
+  };
+  registry.add(std::move(kind));
+}
+
 }  // namespace
 
 void add_llm_agent_kinds(runtime::AgentKindRegistry& registry,
@@ -73,38 +100,21 @@ void add_llm_agent_kinds(runtime::AgentKindRegistry& registry,
                      "each tool's schema with errors fed back, independent calls run concurrently (max_iter turns)",
                      ToolLoopStyle::tool_user);
 
-  runtime::AgentKind inot;
-  inot.name = "inot";
-  inot.description =
-      "INoT reasoner: one model call whose PromptCode has two virtual agents debate inside the model "
-      "(max_rounds), then the <final_answer>";
-  inot.option_keys = {"max_rounds", "answer_format"};
-  inot.needs_llm = true;
-  inot.factory = [base_dir](const nlohmann::json& spec, const runtime::AgentId& id) {
-    return make_inot_agent(spec, provider_for(spec, id, "inot", base_dir));
-  };
-  inot.check = [tools, base_dir](const nlohmann::json& spec) {
-    auto problems = check_llm_settings(spec, tools, base_dir);
-    for (auto& problem : reasoning_option_problems("inot", spec)) problems.push_back(problem);
-    return problems;
-  };
-  registry.add(std::move(inot));
-
-  runtime::AgentKind cot;
-  cot.name = "cot";
-  cot.description = "chain of thought: one model call that reasons step by step, then the <final_answer> (a baseline)";
-  cot.option_keys = {"answer_format"};
-  cot.needs_llm = true;
-  cot.factory = [base_dir](const nlohmann::json& spec, const runtime::AgentId& id) {
-    return make_cot_agent(spec, provider_for(spec, id, "cot", base_dir));
-  };
-  cot.check = [tools, base_dir](const nlohmann::json& spec) {
-    auto problems = check_llm_settings(spec, tools, base_dir);
-    for (auto& problem : reasoning_option_problems("cot", spec)) problems.push_back(problem);
-    return problems;
-  };
-  registry.add(std::move(cot));
-
+  add_llm_kind(registry, tools, base_dir, "inot",
+               "INoT reasoner: one model call whose PromptCode has two virtual agents debate inside the model "
+               "(max_rounds), then the <final_answer>",
+               {"max_rounds", "answer_format"},
+               [](const nlohmann::json& spec, std::shared_ptr<LlmProvider> provider, const ToolsPtr&) {
+                 return make_inot_agent(spec, std::move(provider));
+               },
+               [](const nlohmann::json& spec, const ToolsPtr&) { return reasoning_option_problems("inot", spec); });
+  add_llm_kind(registry, tools, base_dir, "cot",
+               "chain of thought: one model call that reasons step by step, then the <final_answer> (a baseline)",
+               {"answer_format"},
+               [](const nlohmann::json& spec, std::shared_ptr<LlmProvider> provider, const ToolsPtr&) {
+                 return make_cot_agent(spec, std::move(provider));
+               },
+               [](const nlohmann::json& spec, const ToolsPtr&) { return reasoning_option_problems("cot", spec); });
   runtime::AgentKind debate;
   debate.name = "debate";
   debate.description =
@@ -115,22 +125,16 @@ void add_llm_agent_kinds(runtime::AgentKindRegistry& registry,
   debate.check = [](const nlohmann::json& spec) { return reasoning_option_problems("debate", spec); };
   registry.add(std::move(debate));
 
-  runtime::AgentKind formalizer;
-  formalizer.name = "formalizer";
-  formalizer.description =
-      "Lang2Logic (prompting, no RL): the problem as schema-checked JSON, then a Python program run in the "
-      "sandbox; its last printed line is the answer";
-  formalizer.option_keys = {"schema_retries", "retries", "samples", "python_tool", "answer_format"};
-  formalizer.needs_llm = true;
-  formalizer.factory = [tools, base_dir](const nlohmann::json& spec, const runtime::AgentId& id) {
-    return make_formalizer_agent(spec, provider_for(spec, id, "formalizer", base_dir), tools);
-  };
-  formalizer.check = [tools, base_dir](const nlohmann::json& spec) {
-    auto problems = check_llm_settings(spec, tools, base_dir);
-    for (auto& p : formalizer_option_problems(spec, tools.get())) problems.push_back(std::move(p));
-    return problems;
-  };
-  registry.add(std::move(formalizer));
+  add_llm_kind(registry, tools, base_dir, "formalizer",
+               "Lang2Logic (prompting, no RL): the problem as schema-checked JSON, then a Python program run in the "
+               "sandbox; its last printed line is the answer",
+               {"schema_retries", "retries", "samples", "python_tool", "answer_format"},
+               [](const nlohmann::json& spec, std::shared_ptr<LlmProvider> provider, const ToolsPtr& tools) {
+                 return make_formalizer_agent(spec, std::move(provider), tools);
+               },
+               [](const nlohmann::json& spec, const ToolsPtr& tools) {
+                 return formalizer_option_problems(spec, tools.get());
+               });
 }
 
 }  // namespace chorus::agents
