@@ -1,6 +1,6 @@
 #pragma once
 // Internal to the curriculum: one function per task family (curriculum-calculator.cpp, curriculum-calendar.cpp,
-// curriculum-chat.cpp) and the helpers they share (curriculum-tasks.cpp).
+// curriculum-chat.cpp, curriculum-copy.cpp) and the helpers they share (curriculum-tasks.cpp).
 #include <map>
 #include <string>
 #include <vector>
@@ -76,5 +76,7 @@ Conversation make_calendar_task(TaskContext& ctx);
 Conversation make_multi_task(TaskContext& ctx);
 Conversation make_chat_task(TaskContext& ctx);
 Conversation make_passkey_task(TaskContext& ctx);
+Conversation make_copy_task(TaskContext& ctx);
+Conversation make_repeat_task(TaskContext& ctx);
 
 }  // namespace chorus::training::curriculum

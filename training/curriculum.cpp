@@ -12,7 +12,7 @@ namespace chorus::training {
 using nlohmann::ordered_json;
 
 const std::vector<std::string>& curriculum_task_names() {
-  static const std::vector<std::string> names = {"calculator", "calendar", "passkey", "chat", "multi"};
+  static const std::vector<std::string> names = {"calculator", "calendar", "passkey", "chat", "multi", "copy", "repeat"};
   return names;
 }
 
@@ -24,11 +24,13 @@ double* weight_of(TaskMix& mix, const std::string& name) {
   if (name == "passkey") return &mix.passkey;
   if (name == "chat") return &mix.chat;
   if (name == "multi") return &mix.multi;
+  if (name == "copy") return &mix.copy;
+  if (name == "repeat") return &mix.repeat;
   return nullptr;
 }
 
 std::vector<double> weights(const TaskMix& mix) {
-  return {mix.calculator, mix.calendar, mix.passkey, mix.chat, mix.multi};
+  return {mix.calculator, mix.calendar, mix.passkey, mix.chat, mix.multi, mix.copy, mix.repeat};
 }
 
 std::string trim(const std::string& s) {
@@ -41,7 +43,7 @@ std::string trim(const std::string& s) {
 
 TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
   TaskMix mix;
-  if (start_from_zero) mix = TaskMix{0, 0, 0, 0, 0};
+  if (start_from_zero) mix = TaskMix{0, 0, 0, 0, 0, 0, 0};
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = std::min(text.find(',', start), text.size());
@@ -53,7 +55,7 @@ TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
       throw std::invalid_argument("task mix item '" + item + "' is not task=weight");
     const std::string name = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
     double* w = weight_of(mix, name);
-    if (!w) throw std::invalid_argument("unknown task '" + name + "' in the task mix (known: calculator, calendar, passkey, chat, multi)");
+    if (!w) throw std::invalid_argument("unknown task '" + name + "' in the task mix (known: calculator, calendar, passkey, chat, multi, copy, repeat)");
     size_t used = 0;
     double v = 0;
     try {
@@ -214,8 +216,12 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
       return curriculum::make_passkey_task(ctx);
     case 3:
       return curriculum::make_chat_task(ctx);
-    default:
+    case 4:
       return curriculum::make_multi_task(ctx);
+    case 5:
+      return curriculum::make_copy_task(ctx);
+    default:
+      return curriculum::make_repeat_task(ctx);
   }
 }
 

@@ -5,9 +5,11 @@
 //
 // Tasks: "calculator" (a question -> a calculator call -> its result -> an answer stating the number),
 // "calendar" (date questions -> a calendar call -> ...), "multi" (one question needing two tool calls in one
-// assistant message), "passkey" (a number hidden in filler text, asked at the end; no tool) and "chat" (small talk
-// answered without tools). Tool results come from a ToolCaller, which the CLI implements with the real tools, so
-// the data holds exactly what the tools return.
+// assistant message), "passkey" (a number hidden in filler text, asked at the end; no tool), "chat" (small talk
+// answered without tools), "copy" (random strings repeated or recalled: the copying the others need) and "repeat"
+// (random words of the tokenizer's vocabulary repeated: the cleanest copying signal, for a first stage). Tool
+// results come from a ToolCaller, which the CLI implements with the real tools, so the data holds exactly what the
+// tools return.
 //
 // Determinism: example i of a split depends only on (seed, split, i) (its own std::mt19937_64, mapped to ranges by
 // our own arithmetic) and on the tool results, so the same options give byte-identical output on every platform.
@@ -35,6 +37,8 @@ struct TaskMix {
   double passkey = 0.2;
   double chat = 0.1;
   double multi = 0.05;
+  double copy = 0;    // repeat / recall random strings (the copying the other tasks need)
+  double repeat = 0;  // repeat random vocabulary words (induction; a first training stage)
 };
 
 // The task names, in the order TaskMix lists them.

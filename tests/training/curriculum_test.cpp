@@ -9,6 +9,7 @@
 
 #include <map>
 #include <set>
+#include <sstream>
 
 namespace chorus::training {
 namespace {
@@ -149,7 +150,9 @@ TEST(Curriculum, SameSeedSameOutputOtherSeedOtherOutput) {
 // its tool calls) followed by <|im_end|>.
 TEST(Curriculum, MaskCoversExactlyTheAssistantTurns) {
   const auto& tok = fixture_tokenizer();
-  const CurriculumGenerator gen(options(3), fake_tool, &tok);
+  CurriculumOptions o = options(3);
+  o.mix = parse_task_mix("calculator=0.3,calendar=0.2,passkey=0.1,chat=0.1,multi=0.1,copy=0.1,repeat=0.1");
+  const CurriculumGenerator gen(o, fake_tool, &tok);
   std::map<std::string, int> tasks;
   for (uint64_t i = 0; i < 200; ++i) {
     const Conversation conv = gen.conversation(i);
@@ -292,6 +295,76 @@ TEST(Curriculum, EvalSplitUsesOtherSeedsAndHeldOutPhrasings) {
   EXPECT_LT(shared, 20);  // only tiny fixed exchanges could coincide, and eval has its own
 }
 
+// The copy task's answer is never guessable from the wording: it is a string that appears verbatim in the user's
+// message (repeated whole, or one labelled value recalled), the strings differ from example to example, and the eval
+// split has its own phrasings.
+TEST(Curriculum, CopyTaskAnswersAreReadFromTheQuestion) {
+  CurriculumOptions o = options(31);
+  o.mix = parse_task_mix("copy=1");
+  const CurriculumGenerator train(o, nullptr, nullptr);
+  o.split = CurriculumSplit::eval;
+  const CurriculumGenerator eval(o, nullptr, nullptr);
+  std::set<std::string> answers;
+  int recalls = 0, repeats = 0, held_out = 0;
+  for (uint64_t i = 0; i < 400; ++i) {
+    for (const auto* gen : {&train, &eval}) {
+      const Conversation c = gen->conversation(i);
+      ASSERT_EQ(c.task, "copy");
+      const auto& m = c.messages;
+      ASSERT_GE(m.size(), 2u);
+      const std::string user = m[m.size() - 2]["content"], answer = m.back()["content"];
+      ASSERT_EQ(m.back()["role"], "assistant");
+      std::string value = answer;
+      if (value.rfind("The code for ", 0) == 0) value = value.substr(value.find(" is ") + 4, std::string::npos);
+      if (!value.empty() && value.back() == '.' && answer != value) value.pop_back();
+      EXPECT_NE(user.find(value), std::string::npos) << user << " -> " << answer;
+      if (gen == &train) answers.insert(answer);
+      recalls += user.find("The code for") != std::string::npos;
+      repeats += user.find(answer) != std::string::npos && user.find("The code for") == std::string::npos;
+      if (gen == &eval)
+        held_out += user.find("Echo this back") != std::string::npos ||
+                    user.find("Write this again") != std::string::npos ||
+                    user.find("What was the code") != std::string::npos ||
+                    user.find("ticket number") != std::string::npos;
+      else
+        EXPECT_EQ(user.find("Echo this back"), std::string::npos) << user;
+    }
+  }
+  EXPECT_GT(answers.size(), 380u);  // random strings, not a fixed set
+  EXPECT_GT(recalls, 100);
+  EXPECT_GT(repeats, 300);
+  EXPECT_GT(held_out, 100);
+}
+
+// The repeat task draws 8-32 whole-word tokens of the tokenizer's vocabulary (so nearly every word is one token).
+TEST(Curriculum, RepeatTaskRepeatsRandomVocabularyWords) {
+  const auto& tok = fixture_tokenizer();
+  CurriculumOptions o = options(32);
+  o.mix = parse_task_mix("repeat=1");
+  const CurriculumGenerator gen(o, nullptr, &tok);
+  std::set<std::string> words;
+  int one_token = 0, total = 0;
+  for (uint64_t i = 0; i < 50; ++i) {
+    const Conversation c = gen.conversation(i);
+    ASSERT_EQ(c.task, "repeat");
+    const std::string user = c.messages[0]["content"], answer = c.messages[1]["content"];
+    EXPECT_EQ(user.substr(user.size() - answer.size()), answer);
+    std::istringstream in(answer);
+    std::string w;
+    int n = 0;
+    while (in >> w) {
+      ++n;
+      words.insert(w);
+      one_token += tok.encode(" " + w, false).size() == 1;
+      ++total;
+    }
+    EXPECT_GE(n, 8);
+    EXPECT_LE(n, 32);
+  }
+  EXPECT_GT(one_token, total * 9 / 10);  // vocabulary tokens; a few are not what BPE makes of the word alone
+  EXPECT_GT(words.size(), 500u);  // drawn from the vocabulary, not a short list
+}
+
 TEST(Curriculum, ParseTaskMix) {
   const TaskMix m = parse_task_mix("calculator=0.5, chat=1.5");
   EXPECT_EQ(m.calculator, 0.5);
@@ -305,6 +378,9 @@ TEST(Curriculum, ParseTaskMix) {
   EXPECT_THROW(parse_task_mix("chat=x"), std::invalid_argument);
   EXPECT_THROW(parse_task_mix("chat=0"), std::invalid_argument);
   EXPECT_THROW(parse_task_mix("chat"), std::invalid_argument);
+  EXPECT_EQ(parse_task_mix("copy=0.3").copy, 0.3);
+  EXPECT_EQ(parse_task_mix("repeat=1").repeat, 1);
+  EXPECT_EQ(TaskMix{}.copy, 0);  // the default mix is the one run 1 used
 }
 
 TEST(Curriculum, BadOptionsAreRejected) {

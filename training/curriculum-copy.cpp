@@ -1,0 +1,167 @@
+// The "copy" task: the user gives random strings (digit groups, words, dates, codes) and the assistant repeats
+// them, or recalls the one asked for among several. Nothing in the answer can be guessed from the question's
+// wording, only read from it, so this is the task that teaches the model to copy (induction), which the tool
+// tasks (numbers into tool arguments, tool results into answers) and passkeys (a number read back from far away)
+// build on. Without it a small model learns the format of every turn but invents the numbers (docs/curriculum.md).
+#include "training/curriculum-tasks.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <mutex>
+
+namespace chorus::training::curriculum {
+namespace {
+
+const std::vector<std::string> kCopyWords = {
+    "apple",  "river",  "purple", "window", "quiet",  "rocket",  "garden", "silver", "thunder", "pencil",
+    "orange", "mountain", "lantern", "blue", "green", "red",     "yellow", "castle", "forest",  "ocean",
+    "tiger",  "falcon", "copper", "marble", "violet", "harbor",  "meadow", "cactus", "planet",  "winter",
+    "summer", "bridge", "candle", "dragon", "ember",  "feather", "glacier", "island", "jungle",  "kettle",
+    "lemon",  "mirror", "nickel", "oyster", "pepper", "quartz",  "raven",  "saddle", "tunnel",  "velvet"};
+const std::vector<std::string> kCopyLabels = {"red",   "blue",  "green", "gold",  "north", "south", "alpha",
+                                              "beta",  "gamma", "delta", "room",  "door",  "box",   "gate",
+                                              "train", "table", "shelf", "line",  "team",  "task"};
+
+std::string digits(TaskContext& ctx, int64_t min_len, int64_t max_len) {
+  const int64_t n = ctx.rng.range(min_len, max_len);
+  std::string s;
+  for (int64_t i = 0; i < n; ++i) s += static_cast<char>('0' + ctx.rng.below(10));
+  if (s.size() > 1 && s[0] == '0') s[0] = static_cast<char>('1' + ctx.rng.below(9));
+  return s;
+}
+
+// One item to copy: a number, a word, a date, a letter/digit code or a signed decimal.
+std::string copy_item(TaskContext& ctx) {
+  switch (ctx.rng.below(8)) {
+    case 0:
+    case 1:
+    case 2:
+      return digits(ctx, 1, 8);
+    case 3:
+    case 4:
+      return ctx.rng.pick(kCopyWords);
+    case 5: {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(ctx.rng.range(1900, 2099)),
+                    static_cast<int>(ctx.rng.range(1, 12)), static_cast<int>(ctx.rng.range(1, 28)));
+      return buf;
+    }
+    case 6: {
+      std::string code;
+      for (int64_t i = ctx.rng.range(3, 6); i > 0; --i)
+        code += ctx.rng.chance(0.5) ? static_cast<char>('A' + ctx.rng.below(26)) : static_cast<char>('0' + ctx.rng.below(10));
+      return code;
+    }
+    default:
+    {
+      std::string number = ctx.rng.chance(0.3) ? "-" : "";
+      number.append(digits(ctx, 1, 5)).append(".").append(digits(ctx, 1, 3));
+      return number;
+    }
+  }
+}
+
+// The tokenizer's whole-word tokens (a space and 2+ ASCII letters, e.g. "Ġriver"), as words without the space:
+// strings of them are nearly one token per word, drawn from the whole vocabulary, so nothing but copying predicts
+// them (induction is learned from such high-entropy strings far sooner than from digits, which repeat). Without
+// a tokenizer (text-only output), the fixed word list.
+const std::vector<std::string>& vocabulary_words(const inference::Tokenizer* tokenizer) {
+  static std::mutex mutex;
+  static std::map<const inference::Tokenizer*, std::vector<std::string>> cache;
+  std::lock_guard lock(mutex);
+  auto [it, inserted] = cache.try_emplace(tokenizer);
+  if (inserted && tokenizer) {
+    for (int32_t id = 0; id < tokenizer->id_end(); ++id) {
+      if (tokenizer->is_special(id)) continue;
+      const std::string bytes = tokenizer->token_bytes(id, false);
+      if (bytes.size() < 3 || bytes[0] != ' ') continue;
+      const bool letters = std::all_of(bytes.begin() + 1, bytes.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+      });
+      if (letters) it->second.push_back(bytes.substr(1));
+    }
+  }
+  if (it->second.size() < 20) it->second = kCopyWords;
+  return it->second;
+}
+
+std::string random_words(TaskContext& ctx, int64_t min_words, int64_t max_words) {
+  const auto& words = vocabulary_words(ctx.tokenizer);
+  std::string out;
+  for (int64_t n = ctx.rng.range(min_words, max_words); n > 0; --n) {
+    if (!out.empty()) out += " ";
+    out += ctx.rng.pick(words);
+  }
+  return out;
+}
+
+std::string join_items(TaskContext& ctx, int64_t min_items, int64_t max_items) {
+  std::string out;
+  for (int64_t n = ctx.rng.range(min_items, max_items); n > 0; --n) {
+    if (!out.empty()) out += " ";
+    out += copy_item(ctx);
+  }
+  return out;
+}
+
+}  // namespace
+
+Conversation make_copy_task(TaskContext& ctx) {
+  Conversation c = start_conversation(ctx, "copy", ctx.rng.chance(0.1), 0.3);
+  std::string user, assistant;
+  const uint64_t kind = ctx.rng.below(10);
+  if (kind < 6) {  // repeat a random string: words of the vocabulary, or numbers, dates and codes
+    static const Phrasings q = {{"Repeat after me: {X}", "Please repeat this: {X}", "Copy this exactly: {X}",
+                                 "Say this back to me: {X}", "Repeat: {X}", "{X}\n\nRepeat the line above."},
+                                {"Echo this back to me: {X}", "Write this again, unchanged: {X}"}};
+    const std::string x = kind < 3 ? random_words(ctx, 4, 24) : join_items(ctx, 1, 10);
+    user = fill(pick(ctx, q), {{"X", x}});
+    assistant = x;
+  } else if (kind < 9) {  // recall one of several labelled values
+    const int64_t n = ctx.rng.range(2, 8);
+    std::vector<std::string> labels;
+    std::vector<std::string> values;
+    while (static_cast<int64_t>(labels.size()) < n) {
+      const std::string& l = ctx.rng.pick(kCopyLabels);
+      if (std::find(labels.begin(), labels.end(), l) != labels.end()) continue;
+      labels.push_back(l);
+      values.push_back(ctx.rng.chance(0.7) ? digits(ctx, 2, 7) : copy_item(ctx));
+    }
+    static const Phrasings intro = {{"Here are some codes:", "Remember these values:", "Note the following:", ""},
+                                    {"Keep these in mind:"}};
+    std::string list = pick(ctx, intro);
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (!list.empty()) list += i == 0 && ctx.rng.chance(0.5) ? "\n" : " ";
+      list.append("The code for ").append(labels[i]).append(" is ").append(values[i]).append(".");
+    }
+    const size_t asked = ctx.rng.below(labels.size());
+    static const Phrasings q = {{"What is the code for {L}?", "Which code does {L} have?", "Tell me the code for {L}."},
+                                {"What was the code for {L}?"}};
+    user = list + "\n\n" + fill(pick(ctx, q), {{"L", labels[asked]}});
+    assistant = values[asked];
+    if (ctx.rng.chance(0.5)) assistant = std::string("The code for ").append(labels[asked]).append(" is ").append(values[asked]).append(".");
+  } else {  // a number said once, asked back
+    static const Phrasings q = {{"My number is {X}. What is my number?", "Remember {X}. What did I ask you to remember?",
+                                 "The answer is {X}. What is the answer?"},
+                                {"My ticket number is {X}. What is my ticket number?"}};
+    const std::string x = digits(ctx, 1, 9);
+    user = fill(pick(ctx, q), {{"X", x}});
+    assistant = x;
+  }
+  c.messages.push_back({{"role", "user"}, {"content", user}});
+  c.messages.push_back({{"role", "assistant"}, {"content", assistant}});
+  return c;
+}
+
+Conversation make_repeat_task(TaskContext& ctx) {
+  Conversation c = start_conversation(ctx, "repeat", false, 0.0);
+  static const Phrasings q = {{"Repeat after me: {X}", "Copy this exactly: {X}", "Repeat: {X}"},
+                              {"Echo this back to me: {X}"}};
+  const std::string x = random_words(ctx, 8, 32);
+  c.messages.push_back({{"role", "user"}, {"content", fill(pick(ctx, q), {{"X", x}})}});
+  c.messages.push_back({{"role", "assistant"}, {"content", x}});
+  return c;
+}
+
+}  // namespace chorus::training::curriculum
