@@ -70,7 +70,7 @@ std::vector<int64_t> tokenizer_stop_ids(const std::string& dir) {
 }
 
 void install_train_model(CLI::App& root) {
-  static std::string data, eval, config_file, preset, out, device = "cpu", dtype = "bf16", log_file, resume,
+  static std::string data, eval, config_file, preset, out, device = "cpu", dtype = "bf16", log_file, resume, init,
                      tokenizer_dir;
   static training::TrainOptions o;
   static int64_t vocab_size = 0, log_every = 10;
@@ -113,13 +113,18 @@ void install_train_model(CLI::App& root) {
   cmd->add_option("--checkpoint-every", o.checkpoint_every,
                   "Write a resumable checkpoint (f32 + optimizer.pt) to DIR/checkpoint every N steps (0: never)");
   cmd->add_option("--resume", resume, "Resume from a checkpoint directory (DIR/checkpoint of an earlier run)");
+  cmd->add_option("--init", init,
+                  "Start from the weights of a model directory (config included) with a fresh optimizer and schedule: "
+                  "the next stage of a staged curriculum");
   cmd->add_option("--log", log_file, "Loss log JSONL (default DIR/train_log.jsonl)");
   cmd->add_option("--log-every", log_every, "Print a progress line every N steps")->capture_default_str();
   cmd->callback([] {
     run_reporting_errors("train model", [] {
       if (dtype != "bf16" && dtype != "f32") throw std::invalid_argument("--dtype '" + dtype + "': expected bf16 or f32");
-      if (config_file.empty() && preset.empty() && resume.empty())
+      if (config_file.empty() && preset.empty() && resume.empty() && init.empty())
         throw std::invalid_argument("give --config FILE or --preset NAME (tiny, small, base, large)");
+      if (!init.empty() && (!config_file.empty() || !preset.empty() || !resume.empty()))
+        throw std::invalid_argument("--init " + init + " gives the model; drop --config, --preset and --resume");
       if (log_every <= 0) throw std::invalid_argument("--log-every must be positive");
       const auto dev = parse_device(device);
       if (dev.is_cuda()) at::globalContext().setAllowTF32CuBLAS(true);  // f32 master weights, TF32 matmuls
@@ -130,6 +135,11 @@ void install_train_model(CLI::App& root) {
       if (!resume.empty()) {
         model.emplace(training::LlamaTrainer::load_checkpoint(resume, dev));
         o.resume_from = resume;
+      } else if (!init.empty()) {
+        model.emplace(training::LlamaTrainer::load_checkpoint(init, dev));
+        if (vocab_size > 0 && vocab_size != model->config().vocab_size)
+          throw std::invalid_argument("--vocab-size " + std::to_string(vocab_size) + " differs from " + init +
+                                      "/config.json (" + std::to_string(model->config().vocab_size) + ")");
       } else {
         auto config = config_file.empty() ? training::LlamaTrainerConfig::preset(preset) : load_config(config_file);
         if (vocab_size > 0) config.vocab_size = vocab_size;

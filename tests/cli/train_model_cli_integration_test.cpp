@@ -93,6 +93,21 @@ TEST(TrainModelCli, TinyRunWritesALoadableModelAndLossLog) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.out.find("step 21/25"), std::string::npos) << resumed.out;
   EXPECT_NE(resumed.out.find("steps 21-25"), std::string::npos) << resumed.out;
+
+  // --init starts the next stage from the trained weights with a fresh schedule: step 1 sees the same batch as the
+  // first run's step 1 (same seed), now with trained weights, so its loss is lower.
+  auto staged = run_chorus({"train", "model", "--data", (tmp / "train.jsonl").string(), "--init", out.string(),
+                            "--out", (tmp / "stage2").string(), "--steps", "3", "--batch", "4", "--seq-len", "64",
+                            "--threads", "1", "--log-every", "1"});
+  ASSERT_EQ(staged.exit_code, 0) << staged.err;
+  EXPECT_NE(staged.out.find("step 1/3"), std::string::npos) << staged.out;
+  const auto stage2_log = read_file(tmp / "stage2" / "train_log.jsonl");
+  const auto first = nlohmann::json::parse(stage2_log.substr(0, stage2_log.find('\n')));
+  EXPECT_LT(first["loss"].get<double>(), losses.front());
+  auto both = run_chorus({"train", "model", "--data", (tmp / "train.jsonl").string(), "--init", out.string(),
+                          "--preset", "tiny", "--out", (tmp / "stage3").string()});
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_NE(both.err.find("drop --config, --preset and --resume"), std::string::npos) << both.err;
 }
 
 TEST(TrainModelCli, TokenizerFilesAndStopIdsComeWithTheModel) {
