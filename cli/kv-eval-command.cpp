@@ -62,6 +62,9 @@ void install_kv_eval_command(CLI::App& root) {
   cmd->add_option("--samples", args.samples, "passkey: prompts per length x depth cell")->capture_default_str();
   cmd->add_option("--max-new-tokens", args.max_new_tokens, "passkey: most tokens generated for the answer")
       ->capture_default_str();
+  cmd->add_flag("--chat", args.chat,
+                "passkey: ask in the model's chat template (one user turn, then the assistant's turn), for chat models "
+                "such as models/chorus-tiny");
   add_press_options(cmd, args.press);
   add_device_option(cmd, args.device);
   cmd->callback([] {

@@ -345,11 +345,26 @@ std::vector<PasskeyCase> passkey_cases(const KvEvalOptions& o, const inference::
   auto count = [&](const std::string& text) {
     return static_cast<int64_t>(tokenizer.encode(text, /*add_special_tokens=*/true).size());
   };
+  std::optional<inference::ChatTemplate> chat_template;
+  if (o.chat) chat_template.emplace(load_chat_template(o.model));
   auto make_case = [&](const std::string& context, const std::string& question, const std::string& answer) {
     PasskeyCase c;
-    c.context = to_ids(tokenizer.encode(context, /*add_special_tokens=*/true));
-    c.question = to_ids(tokenizer.encode("\n" + question, /*add_special_tokens=*/false));
     c.answer = answer;
+    if (!chat_template) {
+      c.context = to_ids(tokenizer.encode(context, /*add_special_tokens=*/true));
+      c.question = to_ids(tokenizer.encode("\n" + question, /*add_special_tokens=*/false));
+      return c;
+    }
+    // One user turn "context\n\nquestion" and the generation prompt; the cut after the context is where
+    // compression happens (the question and the assistant header stay uncompressed).
+    nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+    messages.push_back({{"role", "user"}, {"content", context + "\n\n" + question}});
+    const std::string text = chat_template->render(messages, nullptr, /*add_generation_prompt=*/true);
+    const size_t at = text.find(context);
+    if (at == std::string::npos) throw std::invalid_argument("--chat: the chat template does not keep the prompt text");
+    const size_t cut = at + context.size();
+    c.context = to_ids(tokenizer.encode(text.substr(0, cut), /*add_special_tokens=*/false));
+    c.question = to_ids(tokenizer.encode(text.substr(cut), /*add_special_tokens=*/false));
     return c;
   };
   std::vector<PasskeyCase> cases;

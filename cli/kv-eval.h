@@ -37,6 +37,7 @@ struct KvEvalOptions {
   std::vector<double> depths = {0, 0.25, 0.5, 0.75, 1};
   int64_t samples = 2;
   int64_t max_new_tokens = 12;
+  bool chat = false;                        // wrap each prompt as one user turn in the model's chat template
   PressArgs press;                          // --filters, --sketch, --sketch-dim, --seed (also seeds passkey)
   std::string device = "cpu";
 };

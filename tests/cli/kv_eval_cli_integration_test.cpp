@@ -235,6 +235,26 @@ TEST_F(KvEvalPasskeyCli, GeneratedPromptsFillTheLengthDepthGrid) {
   }
 }
 
+// --chat asks in the model's chat template: the same prompts gain the template's header (Llama 3.1: its system
+// turn and the user header) in the compressed context; a model without a chat template is a one-line error.
+TEST_F(KvEvalPasskeyCli, ChatWrapsThePromptInTheModelsTemplate) {
+  std::vector<std::string> args = {"kv", "eval", "--model", model_.string(), "--task", "passkey", "--methods", "knorm",
+                                   "--ratios", "1", "--lengths", "64", "--depths", "0.5", "--samples", "1", "--json"};
+  auto plain = chorus(args);
+  args.push_back("--chat");
+  auto chat = chorus(args);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(chat.exit_code, 0) << chat.err;
+  const double plain_bytes = json::parse(plain.out)["baseline"]["kv_bytes"];
+  const double chat_bytes = json::parse(chat.out)["baseline"]["kv_bytes"];
+  EXPECT_GT(chat_bytes, plain_bytes) << plain.out << chat.out;
+
+  std::filesystem::remove(model_ / "tokenizer_config.json");
+  auto none = chorus(args);
+  EXPECT_EQ(none.exit_code, 1) << none.out;
+  EXPECT_NE(none.err.find("no 'chat_template'"), std::string::npos) << none.err;
+}
+
 TEST_F(KvEvalPasskeyCli, AnswerFoundInTheOutputCountsAsCorrect) {
   // A random model answers nonsense; an answer equal to its greedy output must be scored correct.
   const std::string context = "The pass key is 12345. Remember it. 12345 is the pass key. The grass is green.";
