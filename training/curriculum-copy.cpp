@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <mutex>
 
 namespace chorus::training::curriculum {
 namespace {
@@ -62,32 +61,8 @@ std::string copy_item(TaskContext& ctx) {
   }
 }
 
-// The tokenizer's whole-word tokens (a space and 2+ ASCII letters, e.g. "Ġriver"), as words without the space:
-// strings of them are nearly one token per word, drawn from the whole vocabulary, so nothing but copying predicts
-// them (induction is learned from such high-entropy strings far sooner than from digits, which repeat). Without
-// a tokenizer (text-only output), the fixed word list.
-const std::vector<std::string>& vocabulary_words(const inference::Tokenizer* tokenizer) {
-  static std::mutex mutex;
-  static std::map<const inference::Tokenizer*, std::vector<std::string>> cache;
-  std::lock_guard lock(mutex);
-  auto [it, inserted] = cache.try_emplace(tokenizer);
-  if (inserted && tokenizer) {
-    for (int32_t id = 0; id < tokenizer->id_end(); ++id) {
-      if (tokenizer->is_special(id)) continue;
-      const std::string bytes = tokenizer->token_bytes(id, false);
-      if (bytes.size() < 3 || bytes[0] != ' ') continue;
-      const bool letters = std::all_of(bytes.begin() + 1, bytes.end(), [](char ch) {
-        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-      });
-      if (letters) it->second.push_back(bytes.substr(1));
-    }
-  }
-  if (it->second.size() < 20) it->second = kCopyWords;
-  return it->second;
-}
-
 std::string random_words(TaskContext& ctx, int64_t min_words, int64_t max_words) {
-  const auto& words = vocabulary_words(ctx.tokenizer);
+  const auto& words = ctx.vocabulary_words;
   std::string out;
   for (int64_t n = ctx.rng.range(min_words, max_words); n > 0; --n) {
     if (!out.empty()) out += " ";
@@ -106,6 +81,27 @@ std::string join_items(TaskContext& ctx, int64_t min_items, int64_t max_items) {
 }
 
 }  // namespace
+
+// The tokenizer's whole-word tokens (a space and 2+ ASCII letters, e.g. "Ġriver"), as words without the space:
+// strings of them are nearly one token per word, drawn from the whole vocabulary, so nothing but copying predicts
+// them (induction is learned from such high-entropy strings far sooner than from digits, which repeat). Without
+// a tokenizer (text-only output), the fixed word list.
+std::vector<std::string> vocabulary_words(const inference::Tokenizer* tokenizer) {
+  std::vector<std::string> words;
+  if (tokenizer) {
+    for (int32_t id = 0; id < tokenizer->id_end(); ++id) {
+      if (tokenizer->is_special(id)) continue;
+      const std::string bytes = tokenizer->token_bytes(id, false);
+      if (bytes.size() < 3 || bytes[0] != ' ') continue;
+      const bool letters = std::all_of(bytes.begin() + 1, bytes.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+      });
+      if (letters) words.push_back(bytes.substr(1));
+    }
+  }
+  if (words.size() < 20) words = kCopyWords;
+  return words;
+}
 
 Conversation make_copy_task(TaskContext& ctx) {
   Conversation c = start_conversation(ctx, "copy", ctx.rng.chance(0.1), 0.3);

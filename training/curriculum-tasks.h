@@ -21,7 +21,11 @@ struct TaskContext {
   int64_t passkey_min_tokens = 256;
   int64_t passkey_max_tokens = 2048;
   const inference::Tokenizer* tokenizer = nullptr;  // null: 4 bytes per token
+  const std::vector<std::string>& vocabulary_words;  // vocabulary_words(tokenizer), computed once per generator
 };
+
+// The tokenizer's whole-word tokens as words (e.g. "river" for "Ġriver"); a fixed list without a tokenizer.
+std::vector<std::string> vocabulary_words(const inference::Tokenizer* tokenizer);
 
 // Phrasings: `train` ones are used in the train split only, `held_out` ones in the eval split only.
 struct Phrasings {

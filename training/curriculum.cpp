@@ -164,7 +164,8 @@ CurriculumGenerator::CurriculumGenerator(CurriculumOptions options, ToolCaller c
     : options_(std::move(options)),
       caller_(std::move(caller)),
       tokenizer_(tokenizer),
-      template_(chorus_chat_template()) {
+      template_(chorus_chat_template()),
+      vocabulary_words_(curriculum::vocabulary_words(tokenizer)) {
   const TaskMix& m = options_.mix;
   double total = 0;
   for (double w : weights(m)) {
@@ -196,7 +197,8 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
                               options_.tools,
                               options_.passkey_min_tokens,
                               options_.passkey_max_tokens,
-                              tokenizer_};
+                              tokenizer_,
+                              vocabulary_words_};
   const auto w = weights(options_.mix);
   double total = 0;
   for (double x : w) total += x;

@@ -133,6 +133,7 @@ class CurriculumGenerator {
   ToolCaller caller_;
   const inference::Tokenizer* tokenizer_;
   inference::ChatTemplate template_;
+  std::vector<std::string> vocabulary_words_;  // what the copy and repeat tasks draw words from
   mutable uint64_t redraws_ = 0;
 };
 
