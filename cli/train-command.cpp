@@ -50,6 +50,7 @@ void install_train_tokenizer(CLI::App& root) {
   static uint64_t min_frequency = 2;
   static std::string out_dir, chat_template_file;
   static size_t max_length = 32768;
+  static int digits_per_token = 1;
   auto* cmd = train_app(root)->add_subcommand(
       "tokenizer", "Train a byte-level BPE tokenizer (Qwen2 pre-tokenizer) and write DIR/tokenizer.json and "
                    "DIR/tokenizer_config.json");
@@ -57,6 +58,11 @@ void install_train_tokenizer(CLI::App& root) {
   cmd->add_option("--vocab-size", vocab_size, "Total vocabulary size, special tokens included (e.g. 4096, 8192)")
       ->required();
   cmd->add_option("--min-frequency", min_frequency, "Merge only pairs seen at least this often")
+      ->capture_default_str();
+  cmd->add_option("--digits-per-token", digits_per_token,
+                  "Digits per number pre-token: 1 (Qwen2: one token per digit) or 3 (Llama-3: groups of up to 3 "
+                  "digits, which a small model copies more easily)")
+      ->check(CLI::IsMember({1, 3}))
       ->capture_default_str();
   cmd->add_option("--special", specials,
                   "Special token (repeatable; replaces the default Qwen2 list: <|endoftext|> <|im_start|> "
@@ -73,6 +79,7 @@ void install_train_tokenizer(CLI::App& root) {
       training::BpeTrainerOptions options;
       options.vocab_size = vocab_size;
       options.min_frequency = min_frequency;
+      options.digits_per_token = digits_per_token;
       if (!specials.empty()) options.special_tokens = specials;
       training::TokenizerConfigOptions config;
       config.model_max_length = max_length;

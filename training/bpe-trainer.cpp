@@ -39,9 +39,9 @@ ojson byte_level_component() {
 
 ojson normalizer_json() { return ojson{{"type", "NFC"}}; }
 
-ojson pretokenizer_json() {
+ojson pretokenizer_json(int digits_per_token) {
   ojson split = {{"type", "Split"},
-                 {"pattern", {{"Regex", kQwen2Pattern}}},
+                 {"pattern", {{"Regex", digits_per_token == 3 ? kLlama3Pattern : kQwen2Pattern}}},
                  {"behavior", "Isolated"},
                  {"invert", false}};
   return ojson{{"type", "Sequence"}, {"pretokenizers", ojson::array({split, byte_level_component()})}};
@@ -109,6 +109,9 @@ BpeTrainer::BpeTrainer(BpeTrainerOptions options) : options_(std::move(options))
     throw std::invalid_argument("vocab size " + std::to_string(options_.vocab_size) + " is too large (at most " +
                                 std::to_string(size_t{1} << 24) + ")");
   if (options_.min_frequency == 0) throw std::invalid_argument("min frequency must be at least 1");
+  if (options_.digits_per_token != 1 && options_.digits_per_token != 3)
+    throw std::invalid_argument("digits per token must be 1 (Qwen2-style) or 3 (Llama-3-style), got " +
+                                std::to_string(options_.digits_per_token));
   std::set<std::string> seen;
   for (const auto& token : options_.special_tokens) {
     if (token.empty()) throw std::invalid_argument("a special token must not be empty");
@@ -119,7 +122,7 @@ BpeTrainer::BpeTrainer(BpeTrainerOptions options) : options_(std::move(options))
 
   pipeline_ = std::make_unique<Pipeline>();
   pipeline_->normalizer_config = nlohmann::json::parse(normalizer_json().dump());
-  pipeline_->pretokenizer_config = nlohmann::json::parse(pretokenizer_json().dump());
+  pipeline_->pretokenizer_config = nlohmann::json::parse(pretokenizer_json(options_.digits_per_token).dump());
   pipeline_->normalizer =
       inference::make_normalizer(JsonRef(pipeline_->normalizer_config, "bpe-trainer", "normalizer"));
   pipeline_->pretokenizer =
@@ -340,7 +343,7 @@ BpeTrainingResult BpeTrainer::train() const {
   out += "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n";
   out += "  \"added_tokens\": " + indented(added, 2) + ",\n";
   out += "  \"normalizer\": " + indented(normalizer_json(), 2) + ",\n";
-  out += "  \"pre_tokenizer\": " + indented(pretokenizer_json(), 2) + ",\n";
+  out += "  \"pre_tokenizer\": " + indented(pretokenizer_json(options_.digits_per_token), 2) + ",\n";
   out += "  \"post_processor\": " + indented(byte_level_component(), 2) + ",\n";
   out += "  \"decoder\": " + indented(byte_level_component(), 2) + ",\n";
   out +=

@@ -31,9 +31,13 @@ namespace chorus::training {
 // <tool_response>, </tool_response>.
 std::vector<std::string> default_special_tokens();
 
-// Qwen2's pre-tokenizer regex (Split, behavior Isolated).
+// Qwen2's pre-tokenizer regex (Split, behavior Isolated): every digit is its own pre-token.
 inline constexpr char kQwen2Pattern[] =
     R"x((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)x";
+// Llama-3's: the same but for numbers, which split into groups of up to 3 digits from the left ("1234567" ->
+// "123", "456", "7").
+inline constexpr char kLlama3Pattern[] =
+    R"x((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)x";
 
 struct BpeTrainerOptions {
   // Total number of ids, special tokens included (the embedding size); at least 256 + special tokens.
@@ -44,6 +48,9 @@ struct BpeTrainerOptions {
   // the BPE vocabulary in this order. They are
   // cut out of the training text before counting, as the tokenizer cuts them out before encoding.
   std::vector<std::string> special_tokens = default_special_tokens();
+  // Digits per number pre-token: 1 (kQwen2Pattern) or 3 (kLlama3Pattern: a number is a few high-entropy tokens,
+  // which a small model copies far more easily than a string of 10 digit symbols).
+  int digits_per_token = 1;
 };
 
 struct BpeTrainingResult {

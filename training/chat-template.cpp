@@ -41,7 +41,8 @@ const char* const kChorusChatTemplate = R"J({%- set default_system = "You are Ch
         {%- endif -%}
       {%- endfor -%}
     {%- endif -%}
-    {{- ")" + ((": " + fn.description) if fn.description is defined and fn.description else "") -}}
+    {%- set summary = (fn.description.split(". ")[0] | trim) if fn.description is defined and fn.description else "" -%}
+    {{- ")" + ((": " + summary + ("" if summary.endswith(".") else ".")) if summary else "") -}}
   {%- endfor -%}
   {{- "\n\nWhen a function would help, call it: write one JSON object with the function's name and its arguments between <tool_call> and </tool_call> tags, like this:\n<tool_call>\n{\"name\": \"function name\", \"arguments\": {\"argument\": \"value\"}}\n</tool_call>\nThe results come back between <tool_response> and </tool_response> tags.<|im_end|>\n" -}}
 {%- elif system_text is not none -%}

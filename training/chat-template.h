@@ -6,8 +6,10 @@
 //   <|im_start|>user\n{content}<|im_end|>\n
 //   <|im_start|>assistant\n{content}<|im_end|>\n
 //
-// With tools, the system turn holds the system message (or kChorusDefaultSystem), then a "# Tools" section listing
-// each tool (OpenAI function format, one JSON object per line) inside <tools></tools> and how to call one.
+// With tools, the system turn holds the system message (or kChorusDefaultSystem), then a "# Tools" section with
+// one line per tool (OpenAI function format): its signature, `name(arg: type, optional?: "a"|"b")`, and the first
+// sentence of its description (the rest is left out to keep the prompt short for a small model), then how to call
+// one.
 // An assistant message's tool_calls ({"type": "function", "function": {"name", "arguments"}}, or just
 // {"name", "arguments"}; arguments a JSON object or a JSON text) follow its content, one per block:
 //   <tool_call>\n{"name": "calculator", "arguments": {"expression": "2+2"}}\n</tool_call>

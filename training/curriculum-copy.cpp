@@ -61,12 +61,13 @@ std::string copy_item(TaskContext& ctx) {
   }
 }
 
-std::string random_words(TaskContext& ctx, int64_t min_words, int64_t max_words) {
+// `min_words`..`max_words` random vocabulary words; each is a number of 1-7 digits instead with `p_number`.
+std::string random_words(TaskContext& ctx, int64_t min_words, int64_t max_words, double p_number = 0) {
   const auto& words = ctx.vocabulary_words;
   std::string out;
   for (int64_t n = ctx.rng.range(min_words, max_words); n > 0; --n) {
     if (!out.empty()) out += " ";
-    out += ctx.rng.pick(words);
+    out += ctx.rng.chance(p_number) ? digits(ctx, 1, 7) : ctx.rng.pick(words);
   }
   return out;
 }
@@ -154,7 +155,7 @@ Conversation make_repeat_task(TaskContext& ctx) {
   Conversation c = start_conversation(ctx, "repeat", false, 0.0);
   static const Phrasings q = {{"Repeat after me: {X}", "Copy this exactly: {X}", "Repeat: {X}"},
                               {"Echo this back to me: {X}"}};
-  const std::string x = random_words(ctx, 8, 32);
+  const std::string x = random_words(ctx, 8, 32, 0.2);
   c.messages.push_back({{"role", "user"}, {"content", fill(pick(ctx, q), {{"X", x}})}});
   c.messages.push_back({{"role", "assistant"}, {"content", x}});
   return c;

@@ -237,6 +237,30 @@ TEST(BpeTrainer, MergesRespectThePreTokenizer) {
   EXPECT_GT(checked, 500);
 }
 
+// digits_per_token = 3: numbers become Llama-3-style groups of up to 3 digits, learned as single tokens when
+// frequent, and a group never crosses into the next one.
+TEST(BpeTrainer, DigitGroupsOfThreeBecomeTokens) {
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += "call 1234567 or 9876 now, then 42. ";
+  BpeTrainerOptions options;
+  options.vocab_size = 400;
+  options.digits_per_token = 3;
+  BpeTrainer trainer(options);
+  trainer.add_text(text);
+  const auto result = trainer.train();
+  EXPECT_EQ(nlohmann::json::parse(result.tokenizer_json)["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"],
+            kLlama3Pattern);
+  const auto tokenizer = Tokenizer::from_json(result.tokenizer_json);
+  std::vector<std::string> pieces;
+  for (int32_t id : tokenizer.encode("1234567 9876 42")) pieces.push_back(tokenizer.token_bytes(id, false));
+  EXPECT_EQ(pieces, (std::vector<std::string>{"123", "456", "7", " ", "987", "6", " ", "42"}));
+  // The default (Qwen2): one token per digit.
+  const auto qwen2 = Tokenizer::from_json(train_on({text}, 400).tokenizer_json);
+  EXPECT_EQ(qwen2.encode("1234567").size(), 7u);
+  options.digits_per_token = 2;
+  EXPECT_THROW(BpeTrainer{options}, std::invalid_argument);
+}
+
 TEST(BpeTrainer, StopsEarlyWithAReasonWhenMergesRunOut) {
   auto result = train_on({"hello hello hello world"}, 1000, 1);
   EXPECT_NE(result.stopped_early, "");

@@ -80,6 +80,18 @@ TEST(ChorusChatTemplate, ToolsWithoutSystemMessageUseTheDefault) {
                 "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
 }
 
+// A tool's line keeps the first sentence of its description (ending in a period), not the rest.
+TEST(ChorusChatTemplate, ToolLinesKeepTheFirstSentenceOfTheDescription) {
+  const auto messages = ordered_json::parse(R"J([{"role": "user", "content": "Hi"}])J");
+  const auto tools = ordered_json::parse(R"J([
+      {"name": "clock", "description": "Reads the time (HH:MM). Time zones: any IANA name. Slow."},
+      {"name": "echo", "description": "Says it back"}, {"name": "nop", "description": ""}])J");
+  const std::string text = chorus_template().render(messages, tools, true);
+  EXPECT_NE(text.find("\n- clock(): Reads the time (HH:MM).\n- echo(): Says it back.\n- nop()\n\n"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("IANA"), std::string::npos);
+}
+
 TEST(ChorusChatTemplate, TwoToolCallsInOneMessageAndTwoResponsesInOneTurn) {
   ordered_json messages = ordered_json::array();
   messages.push_back({{"role", "user"}, {"content", "Q"}});
@@ -336,14 +348,15 @@ TEST(Curriculum, CopyTaskAnswersAreReadFromTheQuestion) {
   EXPECT_GT(held_out, 100);
 }
 
-// The repeat task draws 8-32 whole-word tokens of the tokenizer's vocabulary (so nearly every word is one token).
+// The repeat task draws 8-32 whole-word tokens of the tokenizer's vocabulary (so nearly every word is one token),
+// and some numbers.
 TEST(Curriculum, RepeatTaskRepeatsRandomVocabularyWords) {
   const auto& tok = fixture_tokenizer();
   CurriculumOptions o = options(32);
   o.mix = parse_task_mix("repeat=1");
   const CurriculumGenerator gen(o, nullptr, &tok);
   std::set<std::string> words;
-  int one_token = 0, total = 0;
+  int one_token = 0, total = 0, numbers = 0;
   for (uint64_t i = 0; i < 50; ++i) {
     const Conversation c = gen.conversation(i);
     ASSERT_EQ(c.task, "repeat");
@@ -354,6 +367,11 @@ TEST(Curriculum, RepeatTaskRepeatsRandomVocabularyWords) {
     int n = 0;
     while (in >> w) {
       ++n;
+      if (std::all_of(w.begin(), w.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        EXPECT_LE(w.size(), 7u) << w;
+        ++numbers;
+        continue;
+      }
       words.insert(w);
       one_token += tok.encode(" " + w, false).size() == 1;
       ++total;
@@ -363,6 +381,9 @@ TEST(Curriculum, RepeatTaskRepeatsRandomVocabularyWords) {
   }
   EXPECT_GT(one_token, total * 9 / 10);  // vocabulary tokens; a few are not what BPE makes of the word alone
   EXPECT_GT(words.size(), 500u);  // drawn from the vocabulary, not a short list
+  // About one item in five is a number (1-7 digits), so the copying learned here covers numbers too.
+  EXPECT_GT(numbers, (numbers + total) / 10);
+  EXPECT_LT(numbers, (numbers + total) * 3 / 10);
 }
 
 TEST(Curriculum, ParseTaskMix) {
