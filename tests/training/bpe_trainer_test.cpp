@@ -16,6 +16,7 @@
 
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 
 namespace chorus::training {
@@ -342,8 +343,8 @@ TEST(BpeTrainer, TrainedTokenizerEncodesLikeHuggingFace) {
   EXPECT_EQ(matched, lines.size());
 }
 
-// The tokenizer `scripts/train-chorus-tiny` trains on the curriculum (vocab 1,509) on 141 texts it was not trained
-// on, against the ids of @huggingface/tokenizers (tests/data/chorus-tiny/README.md).
+// The tokenizer `scripts/train-chorus-tiny` trains on the curriculum (vocab 3,192, digit groups of 3) on 141 texts
+// it was not trained on, against the ids of @huggingface/tokenizers (tests/data/chorus-tiny/README.md).
 TEST(BpeTrainer, CurriculumTokenizerEncodesLikeHuggingFace) {
   const auto dir = testing::test_data_dir() / "chorus-tiny";
   auto tokenizer = Tokenizer::from_file(dir / "tokenizer.json");
@@ -351,11 +352,16 @@ TEST(BpeTrainer, CurriculumTokenizerEncodesLikeHuggingFace) {
   auto expected = split_lines(read_file(dir / "hf_ids.jsonl"));
   ASSERT_EQ(lines.size(), expected.size());
   ASSERT_EQ(lines.size(), 141u);
+  const auto doc = nlohmann::json::parse(read_file(dir / "tokenizer.json"));
+  EXPECT_EQ(doc["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"], kLlama3Pattern);
+  int long_numbers = 0;  // texts where the digit grouping matters
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto text = nlohmann::json::parse(lines[i]).get<std::string>();
     EXPECT_EQ(tokenizer.encode(text, false), nlohmann::json::parse(expected[i]).get<std::vector<int32_t>>())
         << "text " << i + 1 << ": " << lines[i].substr(0, 200);
+    long_numbers += std::regex_search(text, std::regex("[0-9]{4}"));
   }
+  EXPECT_GT(long_numbers, 20);
 }
 
 }  // namespace
