@@ -104,6 +104,28 @@ std::vector<std::string> vocabulary_words(const inference::Tokenizer* tokenizer)
   return words;
 }
 
+std::vector<std::string> digit_groups(const inference::Tokenizer* tokenizer) {
+  std::vector<std::string> groups;
+  if (tokenizer) {
+    size_t longest = 0;
+    for (int32_t id = 0; id < tokenizer->id_end(); ++id) {
+      if (tokenizer->is_special(id)) continue;
+      const std::string bytes = tokenizer->token_bytes(id, false);
+      if (bytes.empty() || !std::all_of(bytes.begin(), bytes.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+        continue;
+      // Only tokens the tokenizer makes of the digits alone (a vocabulary may hold groups its regex never forms).
+      if (bytes.size() >= longest && tokenizer->encode(bytes, false) != std::vector<int32_t>{id}) continue;
+      if (bytes.size() > longest) groups.clear(), longest = bytes.size();
+      if (bytes.size() == longest) groups.push_back(bytes);
+    }
+    std::sort(groups.begin(), groups.end());
+  }
+  if (groups.empty()) {
+    for (int i = 0; i < 1000; ++i) groups.push_back(std::string(1, '0' + i / 100) + char('0' + i / 10 % 10) + char('0' + i % 10));
+  }
+  return groups;
+}
+
 Conversation make_copy_task(TaskContext& ctx) {
   Conversation c = start_conversation(ctx, "copy", ctx.rng.chance(0.1), 0.3);
   std::string user, assistant;
@@ -158,6 +180,23 @@ Conversation make_repeat_task(TaskContext& ctx) {
   const std::string x = random_words(ctx, 8, 32, 0.2);
   c.messages.push_back({{"role", "user"}, {"content", fill(pick(ctx, q), {{"X", x}})}});
   c.messages.push_back({{"role", "assistant"}, {"content", x}});
+  return c;
+}
+
+// "<|endoftext|>X\n\nX", the loss on the second X: X is 8-32 random whole-word tokens joined by spaces, or 8-32
+// random longest digit groups written without separators (so the tokenizer cuts them back into the same groups).
+// No chat template: the plain copying induction heads form from in a few hundred steps, where the same strings
+// inside chat turns take thousands (docs/curriculum.md).
+Conversation make_induction_task(TaskContext& ctx) {
+  Conversation c;
+  c.task = "induction";
+  const bool numbers = ctx.rng.chance(0.5);
+  std::string x;
+  for (int64_t n = ctx.rng.range(8, 32); n > 0; --n) {
+    if (!numbers && !x.empty()) x += " ";
+    x += ctx.rng.pick(numbers ? ctx.digit_groups : ctx.vocabulary_words);
+  }
+  c.document = {{"<|endoftext|>" + x + "\n\n", false}, {x, true}};
   return c;
 }
 

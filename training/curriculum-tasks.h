@@ -22,10 +22,15 @@ struct TaskContext {
   int64_t passkey_max_tokens = 2048;
   const inference::Tokenizer* tokenizer = nullptr;  // null: 4 bytes per token
   const std::vector<std::string>& vocabulary_words;  // vocabulary_words(tokenizer), computed once per generator
+  const std::vector<std::string>& digit_groups;      // digit_groups(tokenizer), computed once per generator
 };
 
 // The tokenizer's whole-word tokens as words (e.g. "river" for "Ġriver"); a fixed list without a tokenizer.
 std::vector<std::string> vocabulary_words(const inference::Tokenizer* tokenizer);
+
+// The tokenizer's longest all-digit tokens that it makes of those digits alone (e.g. "582" with Llama-3-style digit
+// groups, "7" with one digit per token); "000".."999" without a tokenizer.
+std::vector<std::string> digit_groups(const inference::Tokenizer* tokenizer);
 
 // Phrasings: `train` ones are used in the train split only, `held_out` ones in the eval split only.
 struct Phrasings {
@@ -82,5 +87,6 @@ Conversation make_chat_task(TaskContext& ctx);
 Conversation make_passkey_task(TaskContext& ctx);
 Conversation make_copy_task(TaskContext& ctx);
 Conversation make_repeat_task(TaskContext& ctx);
+Conversation make_induction_task(TaskContext& ctx);
 
 }  // namespace chorus::training::curriculum

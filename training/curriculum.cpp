@@ -12,7 +12,7 @@ namespace chorus::training {
 using nlohmann::ordered_json;
 
 const std::vector<std::string>& curriculum_task_names() {
-  static const std::vector<std::string> names = {"calculator", "calendar", "passkey", "chat", "multi", "copy", "repeat"};
+  static const std::vector<std::string> names = {"calculator", "calendar", "passkey", "chat", "multi", "copy", "repeat", "induction"};
   return names;
 }
 
@@ -26,11 +26,12 @@ double* weight_of(TaskMix& mix, const std::string& name) {
   if (name == "multi") return &mix.multi;
   if (name == "copy") return &mix.copy;
   if (name == "repeat") return &mix.repeat;
+  if (name == "induction") return &mix.induction;
   return nullptr;
 }
 
 std::vector<double> weights(const TaskMix& mix) {
-  return {mix.calculator, mix.calendar, mix.passkey, mix.chat, mix.multi, mix.copy, mix.repeat};
+  return {mix.calculator, mix.calendar, mix.passkey, mix.chat, mix.multi, mix.copy, mix.repeat, mix.induction};
 }
 
 std::string trim(const std::string& s) {
@@ -43,7 +44,7 @@ std::string trim(const std::string& s) {
 
 TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
   TaskMix mix;
-  if (start_from_zero) mix = TaskMix{0, 0, 0, 0, 0, 0, 0};
+  if (start_from_zero) mix = TaskMix{0, 0, 0, 0, 0, 0, 0, 0};
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = std::min(text.find(',', start), text.size());
@@ -55,7 +56,7 @@ TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
       throw std::invalid_argument("task mix item '" + item + "' is not task=weight");
     const std::string name = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
     double* w = weight_of(mix, name);
-    if (!w) throw std::invalid_argument("unknown task '" + name + "' in the task mix (known: calculator, calendar, passkey, chat, multi, copy, repeat)");
+    if (!w) throw std::invalid_argument("unknown task '" + name + "' in the task mix (known: calculator, calendar, passkey, chat, multi, copy, repeat, induction)");
     size_t used = 0;
     double v = 0;
     try {
@@ -75,6 +76,15 @@ TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
 
 RenderedConversation render_conversation(const inference::ChatTemplate& chat_template,
                                          const Conversation& conversation) {
+  if (!conversation.document.empty()) {
+    RenderedConversation out;
+    for (const auto& [text, target] : conversation.document) {
+      out.text += text;
+      out.pieces.push_back(text);
+      out.assistant.push_back(target);
+    }
+    return out;
+  }
   const ordered_json& messages = conversation.messages;
   const ordered_json& tools = conversation.tools;
   auto first = [&](size_t k) {
@@ -165,7 +175,8 @@ CurriculumGenerator::CurriculumGenerator(CurriculumOptions options, ToolCaller c
       caller_(std::move(caller)),
       tokenizer_(tokenizer),
       template_(chorus_chat_template()),
-      vocabulary_words_(curriculum::vocabulary_words(tokenizer)) {
+      vocabulary_words_(curriculum::vocabulary_words(tokenizer)),
+      digit_groups_(curriculum::digit_groups(tokenizer)) {
   const TaskMix& m = options_.mix;
   double total = 0;
   for (double w : weights(m)) {
@@ -198,7 +209,8 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
                               options_.passkey_min_tokens,
                               options_.passkey_max_tokens,
                               tokenizer_,
-                              vocabulary_words_};
+                              vocabulary_words_,
+                              digit_groups_};
   const auto w = weights(options_.mix);
   double total = 0;
   for (double x : w) total += x;
@@ -222,8 +234,10 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
       return curriculum::make_multi_task(ctx);
     case 5:
       return curriculum::make_copy_task(ctx);
-    default:
+    case 6:
       return curriculum::make_repeat_task(ctx);
+    default:
+      return curriculum::make_induction_task(ctx);
   }
 }
 

@@ -6,8 +6,10 @@
 // Tasks: "calculator" (a question -> a calculator call -> its result -> an answer stating the number),
 // "calendar" (date questions -> a calendar call -> ...), "multi" (one question needing two tool calls in one
 // assistant message), "passkey" (a number hidden in filler text, asked at the end; no tool), "chat" (small talk
-// answered without tools), "copy" (random strings repeated or recalled: the copying the others need) and "repeat"
-// (random words of the tokenizer's vocabulary repeated: the cleanest copying signal, for a first stage). Tool
+// answered without tools), "copy" (random strings repeated or recalled: the copying the others need), "repeat"
+// (random words of the tokenizer's vocabulary repeated: the cleanest copying signal in chat form) and "induction"
+// (a plain document, no chat template: a random string of whole-word or digit-group tokens and the same string
+// again, which is what induction heads form from soonest). Tool
 // results come from a ToolCaller, which the CLI implements with the real tools, so the data holds exactly what the
 // tools return.
 //
@@ -39,6 +41,7 @@ struct TaskMix {
   double multi = 0.05;
   double copy = 0;    // repeat / recall random strings (the copying the other tasks need)
   double repeat = 0;  // repeat random vocabulary words (induction; a first training stage)
+  double induction = 0;  // plain documents "<|endoftext|>X\n\nX" of random tokens (forms induction heads)
 };
 
 // The task names, in the order TaskMix lists them.
@@ -70,6 +73,8 @@ struct Conversation {
   std::string task;
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();  // OpenAI chat messages
   nlohmann::ordered_json tools;                                       // null: no tools offered
+  // A plain document instead of chat messages (no template): text pieces and whether each is a target.
+  std::vector<std::pair<std::string, bool>> document;
 };
 
 // A rendered conversation cut where the mask changes: pieces concatenate to the full text; assistant[i] marks the
@@ -134,6 +139,7 @@ class CurriculumGenerator {
   const inference::Tokenizer* tokenizer_;
   inference::ChatTemplate template_;
   std::vector<std::string> vocabulary_words_;  // what the copy and repeat tasks draw words from
+  std::vector<std::string> digit_groups_;      // what the induction task draws numbers from
   mutable uint64_t redraws_ = 0;
 };
 

@@ -210,7 +210,11 @@ TEST(Curriculum, MaskCoversExactlyTheAssistantTurns) {
     // The final assistant message is exactly the last masked run.
     EXPECT_EQ(runs.back(), conv.messages.back()["content"].get<std::string>() + "<|im_end|>");
   }
-  for (const auto& name : curriculum_task_names()) EXPECT_GT(tasks[name], 0) << name;
+  for (const auto& name : curriculum_task_names()) {
+    if (name != "induction") {  // a plain document (its own test)
+      EXPECT_GT(tasks[name], 0) << name;
+    }
+  }
 }
 
 TEST(Curriculum, RenderedPiecesConcatenateToTheText) {
@@ -386,6 +390,51 @@ TEST(Curriculum, RepeatTaskRepeatsRandomVocabularyWords) {
   EXPECT_LT(numbers, (numbers + total) * 3 / 10);
 }
 
+// The induction task is a plain document "<|endoftext|>X\n\nX" with the loss on exactly the second X; X is random
+// whole-word tokens or random longest digit groups, one token each: 3 digits with the curriculum tokenizer (Llama-3
+// style groups), 1 with the Qwen2-style fixture.
+TEST(Curriculum, InductionTaskIsAPlainDocumentWithTheSecondCopyAsTarget) {
+  const auto chorus_tiny = inference::Tokenizer::from_file(testing::test_data_dir() / "chorus-tiny/tokenizer.json");
+  for (const auto& [tok, digits] : {std::pair{&chorus_tiny, size_t{3}}, std::pair{&fixture_tokenizer(), size_t{1}}}) {
+    CurriculumOptions o = options(5);
+    o.mix = parse_task_mix("induction=1");
+    const CurriculumGenerator gen(o, nullptr, tok);
+    const int32_t bos = tok->token_to_id("<|endoftext|>").value();
+    int numbers = 0, words = 0;
+    std::set<std::string> strings;
+    for (uint64_t i = 0; i < 100; ++i) {
+      const TokenizedExample ex = gen.example(i);
+      ASSERT_EQ(ex.task, "induction");
+      ASSERT_EQ(ex.ids, tok->encode(ex.text, false));
+      ASSERT_EQ(ex.ids.front(), bos);
+      const size_t blank = ex.text.find("\n\n");
+      ASSERT_NE(blank, std::string::npos);
+      const std::string x = ex.text.substr(blank + 2);
+      EXPECT_EQ(ex.text, "<|endoftext|>" + x + "\n\n" + x);
+      strings.insert(x);
+      std::vector<int32_t> target;
+      for (size_t k = 0; k < ex.ids.size(); ++k) {
+        if (ex.mask[k]) target.push_back(ex.ids[k]);
+        if (k > 0 && ex.mask[k - 1]) {
+          EXPECT_TRUE(ex.mask[k]) << "one masked run, at the end";
+        }
+      }
+      EXPECT_EQ(tok->decode(target), x);
+      EXPECT_GE(target.size(), 8u);
+      EXPECT_LE(target.size(), 40u);  // 8-32 items; a word is nearly always one token
+      if (std::isdigit(static_cast<unsigned char>(x[0]))) {
+        ++numbers;
+        EXPECT_EQ(x.size(), target.size() * digits) << x;  // every target token is one digit group
+      } else {
+        ++words;
+      }
+    }
+    EXPECT_GT(numbers, 25);
+    EXPECT_GT(words, 25);
+    EXPECT_EQ(strings.size(), 100u);
+  }
+}
+
 TEST(Curriculum, ParseTaskMix) {
   const TaskMix m = parse_task_mix("calculator=0.5, chat=1.5");
   EXPECT_EQ(m.calculator, 0.5);
@@ -401,6 +450,7 @@ TEST(Curriculum, ParseTaskMix) {
   EXPECT_THROW(parse_task_mix("chat"), std::invalid_argument);
   EXPECT_EQ(parse_task_mix("copy=0.3").copy, 0.3);
   EXPECT_EQ(parse_task_mix("repeat=1").repeat, 1);
+  EXPECT_EQ(parse_task_mix("induction=0.5").induction, 0.5);
   EXPECT_EQ(TaskMix{}.copy, 0);  // the default mix is the one run 1 used
 }
 
