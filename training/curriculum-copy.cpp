@@ -61,13 +61,12 @@ std::string copy_item(TaskContext& ctx) {
   }
 }
 
-// `min_words`..`max_words` random vocabulary words; each is a number of 1-7 digits instead with `p_number`.
-std::string random_words(TaskContext& ctx, int64_t min_words, int64_t max_words, double p_number = 0) {
+std::string random_words(TaskContext& ctx, int64_t min_words, int64_t max_words) {
   const auto& words = ctx.vocabulary_words;
   std::string out;
   for (int64_t n = ctx.rng.range(min_words, max_words); n > 0; --n) {
     if (!out.empty()) out += " ";
-    out += ctx.rng.chance(p_number) ? digits(ctx, 1, 7) : ctx.rng.pick(words);
+    out += ctx.rng.pick(words);
   }
   return out;
 }
@@ -177,24 +176,27 @@ Conversation make_repeat_task(TaskContext& ctx) {
   Conversation c = start_conversation(ctx, "repeat", false, 0.0);
   static const Phrasings q = {{"Repeat after me: {X}", "Copy this exactly: {X}", "Repeat: {X}"},
                               {"Echo this back to me: {X}"}};
-  const std::string x = random_words(ctx, 8, 32, 0.2);
+  const std::string x = random_words(ctx, 8, 32);
   c.messages.push_back({{"role", "user"}, {"content", fill(pick(ctx, q), {{"X", x}})}});
   c.messages.push_back({{"role", "assistant"}, {"content", x}});
   return c;
 }
 
-// "<|endoftext|>X\n\nX", the loss on the second X: X is 8-32 random whole-word tokens joined by spaces, or 8-32
-// random longest digit groups written without separators (so the tokenizer cuts them back into the same groups).
+// "<|endoftext|>X\n\nX", the loss on the second X: X is 8-32 random words of the 256 most frequent whole-word tokens
+// joined by spaces, or 8-32 random longest digit groups written without separators (so the tokenizer cuts them back
+// into the same groups).
 // No chat template: the plain copying induction heads form from in a few hundred steps, where the same strings
 // inside chat turns take thousands (docs/curriculum.md).
 Conversation make_induction_task(TaskContext& ctx) {
   Conversation c;
   c.task = "induction";
   const bool numbers = ctx.rng.chance(0.5);
+  // Words from the 256 most frequent (lowest-id) whole-word tokens: a small alphabet forms induction sooner.
+  const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
   std::string x;
   for (int64_t n = ctx.rng.range(8, 32); n > 0; --n) {
     if (!numbers && !x.empty()) x += " ";
-    x += ctx.rng.pick(numbers ? ctx.digit_groups : ctx.vocabulary_words);
+    x += numbers ? ctx.rng.pick(ctx.digit_groups) : ctx.vocabulary_words[ctx.rng.below(words)];
   }
   c.document = {{"<|endoftext|>" + x + "\n\n", false}, {x, true}};
   return c;
