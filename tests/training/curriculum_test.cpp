@@ -382,8 +382,8 @@ TEST(Curriculum, RepeatTaskRepeatsRandomVocabularyWords) {
 }
 
 // The induction task is a plain document "<|endoftext|>X\n\nX" with the loss on exactly the second X; X is random
-// whole-word tokens or random longest digit groups, one token each: 3 digits with the curriculum tokenizer (Llama-3
-// style groups), 1 with the Qwen2-style fixture.
+// whole-word tokens, random longest digit groups (one token each: 3 digits with the curriculum tokenizer, Llama-3
+// style groups, 1 with the Qwen2-style fixture), or mixed items (numbers, dates, codes, words).
 TEST(Curriculum, InductionTaskIsAPlainDocumentWithTheSecondCopyAsTarget) {
   const auto chorus_tiny = inference::Tokenizer::from_file(testing::test_data_dir() / "chorus-tiny/tokenizer.json");
   for (const auto& [tok, digits] : {std::pair{&chorus_tiny, size_t{3}}, std::pair{&fixture_tokenizer(), size_t{1}}}) {
@@ -391,7 +391,7 @@ TEST(Curriculum, InductionTaskIsAPlainDocumentWithTheSecondCopyAsTarget) {
     o.mix = parse_task_mix("induction=1");
     const CurriculumGenerator gen(o, nullptr, tok);
     const int32_t bos = tok->token_to_id("<|endoftext|>").value();
-    int numbers = 0, words = 0;
+    int numbers = 0, words = 0, mixed = 0;
     std::set<std::string> strings;
     for (uint64_t i = 0; i < 100; ++i) {
       const TokenizedExample ex = gen.example(i);
@@ -411,17 +411,25 @@ TEST(Curriculum, InductionTaskIsAPlainDocumentWithTheSecondCopyAsTarget) {
         }
       }
       EXPECT_EQ(tok->decode(target), x);
-      EXPECT_GE(target.size(), 8u);
-      EXPECT_LE(target.size(), 40u);  // 8-32 items; a word is nearly always one token
-      if (std::isdigit(static_cast<unsigned char>(x[0]))) {
+      EXPECT_GE(target.size(), 6u);
+      const auto has = [&](auto pred) { return std::any_of(x.begin(), x.end(), [&](char ch) { return pred(static_cast<unsigned char>(ch)); }); };
+      const bool any_digit = has([](int ch) { return std::isdigit(ch); });
+      const bool any_letter = has([](int ch) { return std::isalpha(ch); });
+      if (any_digit && !any_letter && !has([](int ch) { return ch == ' ' || ch == '-' || ch == '.'; })) {
         ++numbers;
         EXPECT_EQ(x.size(), target.size() * digits) << x;  // every target token is one digit group
-      } else {
+        EXPECT_LE(target.size(), 32u);
+      } else if (!any_digit && !has([](int ch) { return ch == '-' || ch == '.'; })) {
         ++words;
+        EXPECT_LE(target.size(), 40u);  // 8-32 words; a word is nearly always one token
+      } else {
+        ++mixed;
+        EXPECT_LE(target.size(), 20u * 12);  // 6-20 items of a few tokens each
       }
     }
-    EXPECT_GT(numbers, 25);
-    EXPECT_GT(words, 25);
+    EXPECT_GT(numbers, 15);
+    EXPECT_GT(words, 15);
+    EXPECT_GT(mixed, 15);
     EXPECT_EQ(strings.size(), 100u);
   }
 }
