@@ -182,29 +182,30 @@ Conversation make_repeat_task(TaskContext& ctx) {
   return c;
 }
 
-// "<|endoftext|>X\n\nX", the loss on the second X. X is one of three kinds, equally often: 8-32 random words of the
-// 256 most frequent whole-word tokens joined by spaces; 8-32 random longest digit groups written without separators
-// (so the tokenizer cuts them back into the same groups); or 6-20 mixed items (numbers, dates, codes, decimals, any
-// whole-word token of the vocabulary) joined by spaces, the strings tool arguments and answers are made of.
-// No chat template: the plain copying induction heads form from in a few hundred steps, where the same strings
-// inside chat turns take thousands; the first two kinds form it, the third makes it cover every token the chat tasks
-// copy (docs/curriculum.md).
-Conversation make_induction_task(TaskContext& ctx) {
+// "<|endoftext|>X\n\nX", the loss on the second X. Not `mixed` (task "induction"): X is, equally often, 8-32 random
+// words of the 256 most frequent whole-word tokens joined by spaces, or 8-32 random longest digit groups written
+// without separators (so the tokenizer cuts them back into the same groups): every target is one random token of a
+// small alphabet, which is what induction heads form from soonest. `mixed` (task "induction_mixed"): X is 6-20
+// items (numbers, dates, codes, decimals, any whole-word token of the vocabulary) joined by spaces, the strings tool
+// arguments and answers are made of; a circuit formed on the narrow kinds alone does not copy them.
+// No chat template: plain copying forms in a few hundred steps, where the same strings inside chat turns take
+// thousands (docs/curriculum.md).
+Conversation make_induction_task(TaskContext& ctx, bool mixed) {
   Conversation c;
-  c.task = "induction";
-  const int64_t kind = ctx.rng.below(3);
-  // Words from the 256 most frequent (lowest-id) whole-word tokens: a small alphabet forms induction sooner.
-  const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
+  c.task = mixed ? "induction_mixed" : "induction";
   std::string x;
-  if (kind == 2) {
+  if (mixed) {
     for (int64_t n = ctx.rng.range(6, 20); n > 0; --n) {
       if (!x.empty()) x += " ";
       x += ctx.rng.chance(0.3) ? ctx.rng.pick(ctx.vocabulary_words) : copy_item(ctx);
     }
   } else {
+    const bool numbers = ctx.rng.chance(0.5);
+    // Words from the 256 most frequent (lowest-id) whole-word tokens: a small alphabet forms induction sooner.
+    const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
     for (int64_t n = ctx.rng.range(8, 32); n > 0; --n) {
-      if (kind == 0 && !x.empty()) x += " ";
-      x += kind == 1 ? ctx.rng.pick(ctx.digit_groups) : ctx.vocabulary_words[ctx.rng.below(words)];
+      if (!numbers && !x.empty()) x += " ";
+      x += numbers ? ctx.rng.pick(ctx.digit_groups) : ctx.vocabulary_words[ctx.rng.below(words)];
     }
   }
   c.document = {{"<|endoftext|>" + x + "\n\n", false}, {x, true}};

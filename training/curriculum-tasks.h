@@ -87,6 +87,7 @@ Conversation make_chat_task(TaskContext& ctx);
 Conversation make_passkey_task(TaskContext& ctx);
 Conversation make_copy_task(TaskContext& ctx);
 Conversation make_repeat_task(TaskContext& ctx);
-Conversation make_induction_task(TaskContext& ctx);
+// Plain documents "<|endoftext|>X\n\nX"; `mixed`: X is mixed items instead of one-token words or digit groups.
+Conversation make_induction_task(TaskContext& ctx, bool mixed);
 
 }  // namespace chorus::training::curriculum

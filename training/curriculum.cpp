@@ -12,7 +12,7 @@ namespace chorus::training {
 using nlohmann::ordered_json;
 
 const std::vector<std::string>& curriculum_task_names() {
-  static const std::vector<std::string> names = {"calculator", "calendar", "passkey", "chat", "multi", "copy", "repeat", "induction"};
+  static const std::vector<std::string> names = {"calculator", "calendar", "passkey", "chat", "multi", "copy", "repeat", "induction", "induction_mixed"};
   return names;
 }
 
@@ -27,11 +27,12 @@ double* weight_of(TaskMix& mix, const std::string& name) {
   if (name == "copy") return &mix.copy;
   if (name == "repeat") return &mix.repeat;
   if (name == "induction") return &mix.induction;
+  if (name == "induction_mixed") return &mix.induction_mixed;
   return nullptr;
 }
 
 std::vector<double> weights(const TaskMix& mix) {
-  return {mix.calculator, mix.calendar, mix.passkey, mix.chat, mix.multi, mix.copy, mix.repeat, mix.induction};
+  return {mix.calculator, mix.calendar, mix.passkey, mix.chat, mix.multi, mix.copy, mix.repeat, mix.induction, mix.induction_mixed};
 }
 
 std::string trim(const std::string& s) {
@@ -44,7 +45,7 @@ std::string trim(const std::string& s) {
 
 TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
   TaskMix mix;
-  if (start_from_zero) mix = TaskMix{0, 0, 0, 0, 0, 0, 0, 0};
+  if (start_from_zero) mix = TaskMix{0, 0, 0, 0, 0, 0, 0, 0, 0};
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = std::min(text.find(',', start), text.size());
@@ -56,7 +57,7 @@ TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
       throw std::invalid_argument("task mix item '" + item + "' is not task=weight");
     const std::string name = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
     double* w = weight_of(mix, name);
-    if (!w) throw std::invalid_argument("unknown task '" + name + "' in the task mix (known: calculator, calendar, passkey, chat, multi, copy, repeat, induction)");
+    if (!w) throw std::invalid_argument("unknown task '" + name + "' in the task mix (known: calculator, calendar, passkey, chat, multi, copy, repeat, induction, induction_mixed)");
     size_t used = 0;
     double v = 0;
     try {
@@ -236,8 +237,10 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
       return curriculum::make_copy_task(ctx);
     case 6:
       return curriculum::make_repeat_task(ctx);
+    case 7:
+      return curriculum::make_induction_task(ctx, false);
     default:
-      return curriculum::make_induction_task(ctx);
+      return curriculum::make_induction_task(ctx, true);
   }
 }
 

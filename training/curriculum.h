@@ -9,7 +9,8 @@
 // answered without tools), "copy" (random strings repeated or recalled: the copying the others need), "repeat"
 // (random words of the tokenizer's vocabulary repeated: the cleanest copying signal in chat form) and "induction"
 // (a plain document, no chat template: a random string of whole-word or digit-group tokens and the same string
-// again, which is what induction heads form from soonest). Tool
+// again, which is what induction heads form from soonest) and "induction_mixed" (the same with mixed numbers, dates,
+// codes and words, which widens the copying to the strings the chat tasks need). Tool
 // results come from a ToolCaller, which the CLI implements with the real tools, so the data holds exactly what the
 // tools return.
 //
@@ -42,6 +43,7 @@ struct TaskMix {
   double copy = 0;    // repeat / recall random strings (the copying the other tasks need)
   double repeat = 0;  // repeat random vocabulary words (induction; a first training stage)
   double induction = 0;  // plain documents "<|endoftext|>X\n\nX" of random tokens (forms induction heads)
+  double induction_mixed = 0;  // the same documents of mixed items (numbers, dates, codes, any word): widens it
 };
 
 // The task names, in the order TaskMix lists them.

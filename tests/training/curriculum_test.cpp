@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -211,7 +213,7 @@ TEST(Curriculum, MaskCoversExactlyTheAssistantTurns) {
     EXPECT_EQ(runs.back(), conv.messages.back()["content"].get<std::string>() + "<|im_end|>");
   }
   for (const auto& name : curriculum_task_names()) {
-    if (name != "induction") {  // a plain document (its own test)
+    if (name != "induction" && name != "induction_mixed") {  // plain documents (their own test)
       EXPECT_GT(tasks[name], 0) << name;
     }
   }
@@ -381,56 +383,69 @@ TEST(Curriculum, RepeatTaskRepeatsRandomVocabularyWords) {
   EXPECT_GT(words.size(), 500u);  // drawn from the vocabulary, not a short list
 }
 
-// The induction task is a plain document "<|endoftext|>X\n\nX" with the loss on exactly the second X; X is random
-// whole-word tokens, random longest digit groups (one token each: 3 digits with the curriculum tokenizer, Llama-3
-// style groups, 1 with the Qwen2-style fixture), or mixed items (numbers, dates, codes, words).
-TEST(Curriculum, InductionTaskIsAPlainDocumentWithTheSecondCopyAsTarget) {
+// The induction tasks are plain documents "<|endoftext|>X\n\nX" with the loss on exactly the second X. "induction":
+// X is random whole-word tokens or random longest digit groups, one token each (3 digits with the curriculum
+// tokenizer, Llama-3 style groups; 1 with the Qwen2-style fixture). "induction_mixed": X is mixed items (numbers,
+// dates, codes, words) joined by spaces.
+TEST(Curriculum, InductionTasksArePlainDocumentsWithTheSecondCopyAsTarget) {
   const auto chorus_tiny = inference::Tokenizer::from_file(testing::test_data_dir() / "chorus-tiny/tokenizer.json");
   for (const auto& [tok, digits] : {std::pair{&chorus_tiny, size_t{3}}, std::pair{&fixture_tokenizer(), size_t{1}}}) {
-    CurriculumOptions o = options(5);
-    o.mix = parse_task_mix("induction=1");
-    const CurriculumGenerator gen(o, nullptr, tok);
-    const int32_t bos = tok->token_to_id("<|endoftext|>").value();
-    int numbers = 0, words = 0, mixed = 0;
-    std::set<std::string> strings;
-    for (uint64_t i = 0; i < 100; ++i) {
-      const TokenizedExample ex = gen.example(i);
-      ASSERT_EQ(ex.task, "induction");
-      ASSERT_EQ(ex.ids, tok->encode(ex.text, false));
-      ASSERT_EQ(ex.ids.front(), bos);
-      const size_t blank = ex.text.find("\n\n");
-      ASSERT_NE(blank, std::string::npos);
-      const std::string x = ex.text.substr(blank + 2);
-      EXPECT_EQ(ex.text, "<|endoftext|>" + x + "\n\n" + x);
-      strings.insert(x);
-      std::vector<int32_t> target;
-      for (size_t k = 0; k < ex.ids.size(); ++k) {
-        if (ex.mask[k]) target.push_back(ex.ids[k]);
-        if (k > 0 && ex.mask[k - 1]) {
-          EXPECT_TRUE(ex.mask[k]) << "one masked run, at the end";
+    for (const std::string task : {"induction", "induction_mixed"}) {
+      CurriculumOptions o = options(5);
+      o.mix = parse_task_mix(task + "=1");
+      const CurriculumGenerator gen(o, nullptr, tok);
+      const int32_t bos = tok->token_to_id("<|endoftext|>").value();
+      int numbers = 0, words = 0, dates = 0, mixed_numbers = 0;
+      std::set<std::string> strings;
+      for (uint64_t i = 0; i < 100; ++i) {
+        const TokenizedExample ex = gen.example(i);
+        ASSERT_EQ(ex.task, task);
+        ASSERT_EQ(ex.ids, tok->encode(ex.text, false));
+        ASSERT_EQ(ex.ids.front(), bos);
+        const size_t blank = ex.text.find("\n\n");
+        ASSERT_NE(blank, std::string::npos);
+        const std::string x = ex.text.substr(blank + 2);
+        EXPECT_EQ(ex.text, "<|endoftext|>" + x + "\n\n" + x);
+        strings.insert(x);
+        std::vector<int32_t> target;
+        for (size_t k = 0; k < ex.ids.size(); ++k) {
+          if (ex.mask[k]) target.push_back(ex.ids[k]);
+          if (k > 0 && ex.mask[k - 1]) {
+            EXPECT_TRUE(ex.mask[k]) << "one masked run, at the end";
+          }
+        }
+        EXPECT_EQ(tok->decode(target), x);
+        std::istringstream items(x);
+        std::vector<std::string> item_list{std::istream_iterator<std::string>(items), {}};
+        if (task == "induction_mixed") {
+          EXPECT_GE(item_list.size(), 6u) << x;
+          EXPECT_LE(item_list.size(), 20u) << x;
+          for (const auto& item : item_list) {
+            dates += item.size() == 10 && item[4] == '-' && item[7] == '-';
+            mixed_numbers += std::all_of(item.begin(), item.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+          }
+        } else if (std::isdigit(static_cast<unsigned char>(x[0]))) {
+          ++numbers;
+          EXPECT_EQ(item_list.size(), 1u) << x;  // digit groups without separators
+          EXPECT_EQ(x.size(), target.size() * digits) << x;  // every target token is one digit group
+          EXPECT_GE(target.size(), 8u);
+          EXPECT_LE(target.size(), 32u);
+        } else {
+          ++words;
+          EXPECT_GE(item_list.size(), 8u);
+          EXPECT_LE(item_list.size(), 32u);
+          EXPECT_LE(target.size(), 40u);  // a word is nearly always one token
         }
       }
-      EXPECT_EQ(tok->decode(target), x);
-      EXPECT_GE(target.size(), 6u);
-      const auto has = [&](auto pred) { return std::any_of(x.begin(), x.end(), [&](char ch) { return pred(static_cast<unsigned char>(ch)); }); };
-      const bool any_digit = has([](int ch) { return std::isdigit(ch); });
-      const bool any_letter = has([](int ch) { return std::isalpha(ch); });
-      if (any_digit && !any_letter && !has([](int ch) { return ch == ' ' || ch == '-' || ch == '.'; })) {
-        ++numbers;
-        EXPECT_EQ(x.size(), target.size() * digits) << x;  // every target token is one digit group
-        EXPECT_LE(target.size(), 32u);
-      } else if (!any_digit && !has([](int ch) { return ch == '-' || ch == '.'; })) {
-        ++words;
-        EXPECT_LE(target.size(), 40u);  // 8-32 words; a word is nearly always one token
+      if (task == "induction") {
+        EXPECT_GT(numbers, 25);
+        EXPECT_GT(words, 25);
       } else {
-        ++mixed;
-        EXPECT_LE(target.size(), 20u * 12);  // 6-20 items of a few tokens each
+        EXPECT_GT(dates, 20);  // about one item in eleven of ~1,300
+        EXPECT_GT(mixed_numbers, 100);
       }
+      EXPECT_EQ(strings.size(), 100u);
     }
-    EXPECT_GT(numbers, 15);
-    EXPECT_GT(words, 15);
-    EXPECT_GT(mixed, 15);
-    EXPECT_EQ(strings.size(), 100u);
   }
 }
 
@@ -450,6 +465,7 @@ TEST(Curriculum, ParseTaskMix) {
   EXPECT_EQ(parse_task_mix("copy=0.3").copy, 0.3);
   EXPECT_EQ(parse_task_mix("repeat=1").repeat, 1);
   EXPECT_EQ(parse_task_mix("induction=0.5").induction, 0.5);
+  EXPECT_EQ(parse_task_mix("induction_mixed=0.5").induction_mixed, 0.5);
   EXPECT_EQ(TaskMix{}.copy, 0);  // the default mix is the one run 1 used
 }
 
