@@ -120,7 +120,11 @@ std::vector<std::string> digit_groups(const inference::Tokenizer* tokenizer) {
     std::sort(groups.begin(), groups.end());
   }
   if (groups.empty()) {
-    for (int i = 0; i < 1000; ++i) groups.push_back(std::string(1, '0' + i / 100) + char('0' + i / 10 % 10) + char('0' + i % 10));
+    char buf[4];
+    for (int i = 0; i < 1000; ++i) {
+      std::snprintf(buf, sizeof buf, "%03d", i);
+      groups.push_back(buf);
+    }
   }
   return groups;
 }

@@ -1,6 +1,8 @@
 #include "training/curriculum.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 
 #include "training/chat-template.h"
@@ -11,28 +13,32 @@ namespace chorus::training {
 
 using nlohmann::ordered_json;
 
-const std::vector<std::string>& curriculum_task_names() {
-  static const std::vector<std::string> names = {"calculator", "calendar", "passkey", "chat", "multi", "copy", "repeat", "induction", "induction_mixed"};
-  return names;
-}
-
 namespace {
 
-double* weight_of(TaskMix& mix, const std::string& name) {
-  if (name == "calculator") return &mix.calculator;
-  if (name == "calendar") return &mix.calendar;
-  if (name == "passkey") return &mix.passkey;
-  if (name == "chat") return &mix.chat;
-  if (name == "multi") return &mix.multi;
-  if (name == "copy") return &mix.copy;
-  if (name == "repeat") return &mix.repeat;
-  if (name == "induction") return &mix.induction;
-  if (name == "induction_mixed") return &mix.induction_mixed;
-  return nullptr;
-}
+// Every task, in the order TaskMix lists them (the order draws pick from, so it fixes the data): its name, its weight
+// and how an example is made. Adding a task is one line here plus its TaskMix field.
+struct TaskEntry {
+  const char* name;
+  double TaskMix::*weight;
+  Conversation (*make)(curriculum::TaskContext&);
+};
+const TaskEntry kTasks[] = {
+    {"calculator", &TaskMix::calculator, curriculum::make_calculator_task},
+    {"calendar", &TaskMix::calendar, curriculum::make_calendar_task},
+    {"passkey", &TaskMix::passkey, curriculum::make_passkey_task},
+    {"chat", &TaskMix::chat, curriculum::make_chat_task},
+    {"multi", &TaskMix::multi, curriculum::make_multi_task},
+    {"copy", &TaskMix::copy, curriculum::make_copy_task},
+    {"repeat", &TaskMix::repeat, curriculum::make_repeat_task},
+    {"induction", &TaskMix::induction, [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, false); }},
+    {"induction_mixed", &TaskMix::induction_mixed,
+     [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, true); }},
+};
 
 std::vector<double> weights(const TaskMix& mix) {
-  return {mix.calculator, mix.calendar, mix.passkey, mix.chat, mix.multi, mix.copy, mix.repeat, mix.induction, mix.induction_mixed};
+  std::vector<double> w;
+  for (const TaskEntry& t : kTasks) w.push_back(mix.*t.weight);
+  return w;
 }
 
 std::string trim(const std::string& s) {
@@ -43,9 +49,20 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
+const std::vector<std::string>& curriculum_task_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const TaskEntry& t : kTasks) n.emplace_back(t.name);
+    return n;
+  }();
+  return names;
+}
+
 TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
   TaskMix mix;
-  if (start_from_zero) mix = TaskMix{0, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (start_from_zero) {
+    for (const TaskEntry& t : kTasks) mix.*t.weight = 0;
+  }
   size_t start = 0;
   while (start <= text.size()) {
     const size_t comma = std::min(text.find(',', start), text.size());
@@ -56,8 +73,12 @@ TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
     if (eq == std::string::npos)
       throw std::invalid_argument("task mix item '" + item + "' is not task=weight");
     const std::string name = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
-    double* w = weight_of(mix, name);
-    if (!w) throw std::invalid_argument("unknown task '" + name + "' in the task mix (known: calculator, calendar, passkey, chat, multi, copy, repeat, induction, induction_mixed)");
+    const auto entry = std::find_if(std::begin(kTasks), std::end(kTasks), [&](const TaskEntry& t) { return name == t.name; });
+    if (entry == std::end(kTasks)) {
+      std::string known;
+      for (const TaskEntry& t : kTasks) known += (known.empty() ? "" : ", ") + std::string(t.name);
+      throw std::invalid_argument("unknown task '" + name + "' in the task mix (known: " + known + ")");
+    }
     size_t used = 0;
     double v = 0;
     try {
@@ -67,7 +88,7 @@ TaskMix parse_task_mix(const std::string& text, bool start_from_zero) {
     }
     if (used == 0 || used != value.size() || !std::isfinite(v) || v < 0)
       throw std::invalid_argument("task weight '" + value + "' for " + name + " is not a number >= 0");
-    *w = v;
+    mix.*entry->weight = v;
   }
   double total = 0;
   for (double w : weights(mix)) total += w;
@@ -222,26 +243,7 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
     ++task;
   }
   while (w[task] <= 0) --task;  // rounding at the top end: the last task with weight
-  switch (task) {
-    case 0:
-      return curriculum::make_calculator_task(ctx);
-    case 1:
-      return curriculum::make_calendar_task(ctx);
-    case 2:
-      return curriculum::make_passkey_task(ctx);
-    case 3:
-      return curriculum::make_chat_task(ctx);
-    case 4:
-      return curriculum::make_multi_task(ctx);
-    case 5:
-      return curriculum::make_copy_task(ctx);
-    case 6:
-      return curriculum::make_repeat_task(ctx);
-    case 7:
-      return curriculum::make_induction_task(ctx, false);
-    default:
-      return curriculum::make_induction_task(ctx, true);
-  }
+  return kTasks[task].make(ctx);
 }
 
 Conversation CurriculumGenerator::conversation(uint64_t index) const { return draw(index, 0); }
