@@ -216,4 +216,34 @@ Conversation make_induction_task(TaskContext& ctx, bool mixed) {
   return c;
 }
 
+// "<|endoftext|>code river: 20417\ncode velvet: 1952-06-22\n...", sometimes a paragraph of random words, then 1-6
+// questions "code velvet:" or "The code for velvet is", each followed by its value (the target, with the line's
+// end). The keys are distinct whole-word tokens of the vocabulary; the values are numbers (70%) or mixed items.
+// Recall by label: what a passkey question asks, and what an answer stating a tool's result does.
+Conversation make_recall_task(TaskContext& ctx) {
+  Conversation c;
+  c.task = "recall";
+  const int64_t n = ctx.rng.range(2, 16);
+  std::vector<std::string> keys, values;
+  while (static_cast<int64_t>(keys.size()) < n) {
+    const std::string& key = ctx.rng.pick(ctx.vocabulary_words);
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    keys.push_back(key);
+    values.push_back(ctx.rng.chance(0.7) ? digits(ctx, 2, 8) : copy_item(ctx));
+  }
+  std::string text = "<|endoftext|>";
+  for (int64_t i = 0; i < n; ++i) text.append("code ").append(keys[i]).append(": ").append(values[i]).append("\n");
+  if (ctx.rng.chance(0.5)) text.append(random_words(ctx, 20, 200)).append("\n");
+  text += "\n";
+  for (int64_t q = ctx.rng.range(1, 6); q > 0; --q) {
+    const size_t k = ctx.rng.below(keys.size());
+    const bool sentence = ctx.rng.chance(0.5);
+    text += sentence ? "The code for " + keys[k] + " is" : "code " + keys[k] + ":";
+    c.document.push_back({text, false});
+    c.document.push_back({" " + values[k] + (sentence ? ".\n" : "\n"), true});
+    text.clear();
+  }
+  return c;
+}
+
 }  // namespace chorus::training::curriculum

@@ -89,5 +89,7 @@ Conversation make_copy_task(TaskContext& ctx);
 Conversation make_repeat_task(TaskContext& ctx);
 // Plain documents "<|endoftext|>X\n\nX"; `mixed`: X is mixed items instead of one-token words or digit groups.
 Conversation make_induction_task(TaskContext& ctx, bool mixed);
+// Plain documents: labelled values "code KEY: VALUE", then questions by label, the values as targets.
+Conversation make_recall_task(TaskContext& ctx);
 
 }  // namespace chorus::training::curriculum

@@ -33,6 +33,7 @@ const TaskEntry kTasks[] = {
     {"induction", &TaskMix::induction, [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, false); }},
     {"induction_mixed", &TaskMix::induction_mixed,
      [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, true); }},
+    {"recall", &TaskMix::recall, curriculum::make_recall_task},
 };
 
 std::vector<double> weights(const TaskMix& mix) {

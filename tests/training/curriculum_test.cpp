@@ -213,7 +213,7 @@ TEST(Curriculum, MaskCoversExactlyTheAssistantTurns) {
     EXPECT_EQ(runs.back(), conv.messages.back()["content"].get<std::string>() + "<|im_end|>");
   }
   for (const auto& name : curriculum_task_names()) {
-    if (name != "induction" && name != "induction_mixed") {  // plain documents (their own test)
+    if (name != "induction" && name != "induction_mixed" && name != "recall") {  // plain documents (their own tests)
       EXPECT_GT(tasks[name], 0) << name;
     }
   }
@@ -449,6 +449,67 @@ TEST(Curriculum, InductionTasksArePlainDocumentsWithTheSecondCopyAsTarget) {
   }
 }
 
+// "recall": a plain document of labelled values, then labels asked; every target is the asked label's value (with
+// the line's end), read from the list above, and only the values are targets.
+TEST(Curriculum, RecallTaskAsksLabelsOfTheListAndTargetsTheirValues) {
+  const auto tok = inference::Tokenizer::from_file(testing::test_data_dir() / "chorus-tiny/tokenizer.json");
+  CurriculumOptions o = options(9);
+  o.mix = parse_task_mix("recall=1");
+  const CurriculumGenerator gen(o, nullptr, &tok);
+  int questions = 0, sentences = 0, with_paragraph = 0;
+  for (uint64_t i = 0; i < 100; ++i) {
+    const TokenizedExample ex = gen.example(i);
+    ASSERT_EQ(ex.task, "recall");
+    ASSERT_EQ(ex.ids, tok.encode(ex.text, false));
+    ASSERT_EQ(ex.text.rfind("<|endoftext|>", 0), 0u);
+    std::map<std::string, std::string> values;  // key -> value, from the list lines
+    std::istringstream lines(ex.text.substr(13));
+    std::string line;
+    while (std::getline(lines, line) && line.rfind("code ", 0) == 0 && line.find(": ") != std::string::npos) {
+      const size_t colon = line.find(": ");
+      EXPECT_TRUE(values.emplace(line.substr(5, colon - 5), line.substr(colon + 2)).second) << "distinct keys";
+    }
+    EXPECT_GE(values.size(), 2u);
+    EXPECT_LE(values.size(), 16u);
+    with_paragraph += !line.empty();
+    // The targets, decoded run by run, are the values of the labels asked just before them.
+    std::vector<std::string> runs;
+    std::vector<int32_t> run, before;
+    std::string asked_text;
+    for (size_t k = 0; k <= ex.ids.size(); ++k) {
+      const bool target = k < ex.ids.size() && ex.mask[k];
+      if (target) run.push_back(ex.ids[k]);
+      if (!target && !run.empty()) {
+        const std::string question = tok.decode(before);
+        const std::string answer = tok.decode(run);
+        std::string key;
+        if (question.size() > 1 && question.back() == ':') {
+          key = question.substr(question.rfind("code ") + 5);
+          key.pop_back();
+          EXPECT_EQ(answer, " " + values[key] + "\n");
+        } else {
+          ASSERT_GE(question.size(), 3u);
+          EXPECT_EQ(question.substr(question.size() - 3), " is") << question;
+          key = question.substr(question.rfind("The code for ") + 13);
+          key.resize(key.size() - 3);
+          EXPECT_EQ(answer, " " + values[key] + ".\n");
+          ++sentences;
+        }
+        EXPECT_TRUE(values.count(key)) << key;
+        ++questions;
+        run.clear();
+        before.clear();
+      }
+      if (!target && k < ex.ids.size()) before.push_back(ex.ids[k]);
+    }
+  }
+  EXPECT_GE(questions, 250);  // 1-6 a document
+  EXPECT_LE(questions, 450);
+  EXPECT_GT(sentences, questions / 4);
+  EXPECT_LT(sentences, questions * 3 / 4);
+  EXPECT_GT(with_paragraph, 25);
+}
+
 TEST(Curriculum, ParseTaskMix) {
   const TaskMix m = parse_task_mix("calculator=0.5, chat=1.5");
   EXPECT_EQ(m.calculator, 0.5);
@@ -466,6 +527,7 @@ TEST(Curriculum, ParseTaskMix) {
   EXPECT_EQ(parse_task_mix("repeat=1").repeat, 1);
   EXPECT_EQ(parse_task_mix("induction=0.5").induction, 0.5);
   EXPECT_EQ(parse_task_mix("induction_mixed=0.5").induction_mixed, 0.5);
+  EXPECT_EQ(parse_task_mix("recall=0.25").recall, 0.25);
   EXPECT_EQ(TaskMix{}.copy, 0);  // the default mix is the one run 1 used
 }
 
