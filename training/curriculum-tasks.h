@@ -1,6 +1,6 @@
 #pragma once
 // Internal to the curriculum: one function per task family (curriculum-calculator.cpp, curriculum-calendar.cpp,
-// curriculum-chat.cpp, curriculum-copy.cpp) and the helpers they share (curriculum-tasks.cpp).
+// curriculum-chat.cpp, curriculum-copy.cpp, curriculum-session.cpp) and the helpers they share (curriculum-tasks.cpp).
 #include <map>
 #include <string>
 #include <vector>
@@ -91,5 +91,7 @@ Conversation make_repeat_task(TaskContext& ctx);
 Conversation make_induction_task(TaskContext& ctx, bool mixed);
 // Plain documents: labelled values "code KEY: VALUE", then questions by label, the values as targets.
 Conversation make_recall_task(TaskContext& ctx);
+// 2-4 calculator, calendar, multi or copy questions in one conversation under one tool list.
+Conversation make_session_task(TaskContext& ctx);
 
 }  // namespace chorus::training::curriculum

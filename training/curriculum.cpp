@@ -34,6 +34,7 @@ const TaskEntry kTasks[] = {
     {"induction_mixed", &TaskMix::induction_mixed,
      [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, true); }},
     {"recall", &TaskMix::recall, curriculum::make_recall_task},
+    {"session", &TaskMix::session, curriculum::make_session_task},
 };
 
 std::vector<double> weights(const TaskMix& mix) {

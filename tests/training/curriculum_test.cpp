@@ -165,7 +165,7 @@ TEST(Curriculum, SameSeedSameOutputOtherSeedOtherOutput) {
 TEST(Curriculum, MaskCoversExactlyTheAssistantTurns) {
   const auto& tok = fixture_tokenizer();
   CurriculumOptions o = options(3);
-  o.mix = parse_task_mix("calculator=0.3,calendar=0.2,passkey=0.1,chat=0.1,multi=0.1,copy=0.1,repeat=0.1");
+  o.mix = parse_task_mix("calculator=0.3,calendar=0.2,passkey=0.1,chat=0.1,multi=0.1,copy=0.1,repeat=0.1,session=0.1");
   const CurriculumGenerator gen(o, fake_tool, &tok);
   std::map<std::string, int> tasks;
   for (uint64_t i = 0; i < 200; ++i) {
@@ -510,6 +510,45 @@ TEST(Curriculum, RecallTaskAsksLabelsOfTheListAndTargetsTheirValues) {
   EXPECT_GT(with_paragraph, 25);
 }
 
+// "session": 2-4 questions in one conversation under one tool list (both tools, every time), a system message at
+// most once and first; every question is answered (a call and its results, then an answer, or a copy).
+TEST(Curriculum, SessionTaskAsksSeveralQuestionsUnderOneToolList) {
+  CurriculumOptions o = options(4);
+  o.mix = parse_task_mix("session=1");
+  const CurriculumGenerator gen(o, fake_tool, &fixture_tokenizer());
+  std::map<size_t, int> questions_seen;
+  int calls = 0;
+  for (uint64_t i = 0; i < 60; ++i) {
+    const Conversation c = gen.conversation(i);
+    ASSERT_EQ(c.task, "session");
+    ASSERT_EQ(c.tools.size(), 2u);
+    size_t questions = 0;
+    for (size_t k = 0; k < c.messages.size(); ++k) {
+      const std::string role = c.messages[k]["role"];
+      if (role == "system") {
+        EXPECT_EQ(k, 0u);
+      }
+      if (role == "user") ++questions;
+      if (role == "assistant" && c.messages[k].contains("tool_calls")) {
+        ++calls;
+        ASSERT_LT(k + 1, c.messages.size());
+        EXPECT_EQ(c.messages[k + 1]["role"], "tool");  // its results come next
+      }
+      if (role == "user") {
+        ASSERT_LT(k + 1, c.messages.size());
+        EXPECT_EQ(c.messages[k + 1]["role"], "assistant") << "every question is answered";
+      }
+    }
+    EXPECT_EQ(c.messages.back()["role"], "assistant");
+    EXPECT_FALSE(c.messages.back().contains("tool_calls"));
+    EXPECT_GE(questions, 2u);
+    EXPECT_LE(questions, 4u);
+    ++questions_seen[questions];
+  }
+  EXPECT_EQ(questions_seen.size(), 3u);  // 2, 3 and 4
+  EXPECT_GT(calls, 60);  // most questions need a tool
+}
+
 TEST(Curriculum, ParseTaskMix) {
   const TaskMix m = parse_task_mix("calculator=0.5, chat=1.5");
   EXPECT_EQ(m.calculator, 0.5);
@@ -528,6 +567,7 @@ TEST(Curriculum, ParseTaskMix) {
   EXPECT_EQ(parse_task_mix("induction=0.5").induction, 0.5);
   EXPECT_EQ(parse_task_mix("induction_mixed=0.5").induction_mixed, 0.5);
   EXPECT_EQ(parse_task_mix("recall=0.25").recall, 0.25);
+  EXPECT_EQ(parse_task_mix("session=0.5").session, 0.5);
   EXPECT_EQ(TaskMix{}.copy, 0);  // the default mix is the one run 1 used
 }
 
