@@ -216,6 +216,35 @@ Conversation make_induction_task(TaskContext& ctx, bool mixed) {
   return c;
 }
 
+// "<|endoftext|>X\n\n" and then 3-8 lines, each a span of X from a random place: its first token is given, the next
+// 2-8 tokens are the target. X is 16-48 random tokens, as in the narrow "induction" task (the 256 most frequent
+// whole-word tokens, each with its space, or digit groups without separators). A span starts anywhere, so only a
+// head that finds the given token in X and copies what follows it predicts the target; the second copy of
+// "induction" always sits at the same distance from the first, which a head can copy by position alone (run 5).
+Conversation make_span_induction_task(TaskContext& ctx) {
+  Conversation c;
+  c.task = "induction_spans";
+  const bool numbers = ctx.rng.chance(0.5);
+  const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
+  std::vector<std::string> x;
+  for (int64_t n = ctx.rng.range(16, 48); n > 0; --n)
+    x.push_back(numbers ? ctx.rng.pick(ctx.digit_groups) : " " + ctx.vocabulary_words[ctx.rng.below(words)]);
+  std::string text = "<|endoftext|>";
+  for (const std::string& token : x) text += token;
+  text += "\n";
+  for (int64_t spans = ctx.rng.range(3, 8); spans > 0; --spans) {
+    const size_t length = static_cast<size_t>(ctx.rng.range(2, 8));
+    const size_t start = ctx.rng.below(x.size() - length);
+    text += "\n" + x[start];
+    c.document.push_back({text, false});
+    std::string target;
+    for (size_t k = start + 1; k <= start + length; ++k) target += x[k];
+    c.document.push_back({target, true});
+    text.clear();
+  }
+  return c;
+}
+
 // "<|endoftext|>code river: 20417\ncode velvet: 1952-06-22\n...", sometimes a paragraph of random words, then 1-6
 // questions "code velvet:" or "The code for velvet is", each followed by its value (the target, with the line's
 // end). The keys are distinct whole-word tokens of the vocabulary; the values are numbers (70%) or mixed items.

@@ -33,6 +33,7 @@ const TaskEntry kTasks[] = {
     {"induction", &TaskMix::induction, [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, false); }},
     {"induction_mixed", &TaskMix::induction_mixed,
      [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, true); }},
+    {"induction_spans", &TaskMix::induction_spans, curriculum::make_span_induction_task},
     {"recall", &TaskMix::recall, curriculum::make_recall_task},
     {"session", &TaskMix::session, curriculum::make_session_task},
 };

@@ -213,7 +213,7 @@ TEST(Curriculum, MaskCoversExactlyTheAssistantTurns) {
     EXPECT_EQ(runs.back(), conv.messages.back()["content"].get<std::string>() + "<|im_end|>");
   }
   for (const auto& name : curriculum_task_names()) {
-    if (name != "induction" && name != "induction_mixed" && name != "recall") {  // plain documents (their own tests)
+    if (name != "induction" && name != "induction_mixed" && name != "induction_spans" && name != "recall") {  // plain documents (their own tests)
       EXPECT_GT(tasks[name], 0) << name;
     }
   }
@@ -449,6 +449,53 @@ TEST(Curriculum, InductionTasksArePlainDocumentsWithTheSecondCopyAsTarget) {
   }
 }
 
+// "induction_spans": random tokens X, then 3-8 lines each a span of X from a random place; the span's first token is
+// given and the rest (2-8 tokens) is the target, so the targets are what follows the given token in X.
+TEST(Curriculum, SpanInductionTargetsContinueTheGivenTokenAsInTheString) {
+  const auto tok = inference::Tokenizer::from_file(testing::test_data_dir() / "chorus-tiny/tokenizer.json");
+  CurriculumOptions o = options(6);
+  o.mix = parse_task_mix("induction_spans=1");
+  const CurriculumGenerator gen(o, nullptr, &tok);
+  std::set<size_t> starts;  // where spans begin in X, in tokens
+  int number_strings = 0;
+  for (uint64_t i = 0; i < 100; ++i) {
+    const TokenizedExample ex = gen.example(i);
+    ASSERT_EQ(ex.task, "induction_spans");
+    ASSERT_EQ(ex.ids, tok.encode(ex.text, false));
+    const size_t blank = ex.text.find("\n\n");
+    ASSERT_NE(blank, std::string::npos);
+    const std::vector<int32_t> x = tok.encode(ex.text.substr(13, blank - 13), false);
+    EXPECT_GE(x.size(), 16u);
+    EXPECT_LE(x.size(), 48u);
+    number_strings += std::isdigit(static_cast<unsigned char>(ex.text[13])) != 0;
+    // Walk the spans: a given token (not a target), then the targets; cue + targets must occur in X.
+    const size_t first = x.size() + 2;  // <|endoftext|>, X, "\n\n"
+    ASSERT_FALSE(ex.mask[first]);
+    int spans = 0;
+    for (size_t k = first; k < ex.ids.size();) {
+      if (k > first) {
+        ASSERT_EQ(tok.decode(std::vector<int32_t>{ex.ids[k]}), "\n");
+        ++k;
+      }
+      ASSERT_LT(k + 1, ex.ids.size());
+      EXPECT_FALSE(ex.mask[k]) << "the span's first token is given";
+      std::vector<int32_t> span{ex.ids[k++]};
+      while (k < ex.ids.size() && ex.mask[k]) span.push_back(ex.ids[k++]);
+      EXPECT_GE(span.size(), 3u);
+      EXPECT_LE(span.size(), 9u);
+      const auto at = std::search(x.begin(), x.end(), span.begin(), span.end());
+      EXPECT_NE(at, x.end()) << "span " << spans << " of example " << i;
+      starts.insert(static_cast<size_t>(at - x.begin()));
+      ++spans;
+    }
+    EXPECT_GE(spans, 3);
+    EXPECT_LE(spans, 8);
+  }
+  EXPECT_GT(number_strings, 25);
+  EXPECT_LT(number_strings, 75);
+  EXPECT_GT(starts.size(), 30u);  // spans begin all over X, not at one place
+}
+
 // "recall": a plain document of labelled values, then labels asked; every target is the asked label's value (with
 // the line's end), read from the list above, and only the values are targets.
 TEST(Curriculum, RecallTaskAsksLabelsOfTheListAndTargetsTheirValues) {
@@ -567,6 +614,7 @@ TEST(Curriculum, ParseTaskMix) {
   EXPECT_EQ(parse_task_mix("induction=0.5").induction, 0.5);
   EXPECT_EQ(parse_task_mix("induction_mixed=0.5").induction_mixed, 0.5);
   EXPECT_EQ(parse_task_mix("recall=0.25").recall, 0.25);
+  EXPECT_EQ(parse_task_mix("induction_spans=2").induction_spans, 2);
   EXPECT_EQ(parse_task_mix("session=0.5").session, 0.5);
   EXPECT_EQ(TaskMix{}.copy, 0);  // the default mix is the one run 1 used
 }
