@@ -217,7 +217,8 @@ Conversation make_induction_task(TaskContext& ctx, bool mixed) {
 }
 
 // "<|endoftext|>X\n\n" and then 3-8 lines, each a span of X from a random place: its first token is given, the next
-// 2-8 tokens are the target. X is 16-48 random tokens, as in the narrow "induction" task (the 256 most frequent
+// 2-6 tokens are the target. X is 8-24 random tokens (short: the circuit forms sooner in short documents, run 5), as
+// in the narrow "induction" task (the 256 most frequent
 // whole-word tokens, each with its space, or digit groups without separators). A span starts anywhere, so only a
 // head that finds the given token in X and copies what follows it predicts the target; the second copy of
 // "induction" always sits at the same distance from the first, which a head can copy by position alone (run 5).
@@ -227,13 +228,13 @@ Conversation make_span_induction_task(TaskContext& ctx) {
   const bool numbers = ctx.rng.chance(0.5);
   const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
   std::vector<std::string> x;
-  for (int64_t n = ctx.rng.range(16, 48); n > 0; --n)
+  for (int64_t n = ctx.rng.range(8, 24); n > 0; --n)
     x.push_back(numbers ? ctx.rng.pick(ctx.digit_groups) : " " + ctx.vocabulary_words[ctx.rng.below(words)]);
   std::string text = "<|endoftext|>";
   for (const std::string& token : x) text += token;
   text += "\n";
   for (int64_t spans = ctx.rng.range(3, 8); spans > 0; --spans) {
-    const size_t length = static_cast<size_t>(ctx.rng.range(2, 8));
+    const size_t length = static_cast<size_t>(ctx.rng.range(2, 6));
     const size_t start = ctx.rng.below(x.size() - length);
     text += "\n" + x[start];
     c.document.push_back({text, false});
