@@ -216,25 +216,34 @@ Conversation make_induction_task(TaskContext& ctx, bool mixed) {
   return c;
 }
 
-// "<|endoftext|>X\n\n" and then 3-8 lines, each a span of X from a random place: its first token is given, the next
-// 2-6 tokens are the target. X is 8-24 random tokens (short: the circuit forms sooner in short documents, run 5), as
-// in the narrow "induction" task (the 256 most frequent
-// whole-word tokens, each with its space, or digit groups without separators). A span starts anywhere, so only a
-// head that finds the given token in X and copies what follows it predicts the target; the second copy of
-// "induction" always sits at the same distance from the first, which a head can copy by position alone (run 5).
-Conversation make_span_induction_task(TaskContext& ctx) {
+// "<|endoftext|>X\n\n" and then 3-8 lines, each a span of X from a random place: its first piece is given, the next
+// ones are the target. A span starts anywhere, so only a head that finds the given piece in X and copies what follows
+// it predicts the target; the second copy of "induction" always sits at the same distance from the first, which a
+// head can copy by position alone (run 5). Not `mixed` (task "induction_spans"): X is 8-24 random tokens of the
+// narrow "induction" alphabets (the 256 most frequent whole-word tokens, each with its space, or digit groups
+// without separators), spans of 2-6 tokens after the given one; documents are short because the circuit forms
+// sooner in short documents (run 5). `mixed` (task "induction_spans_mixed"): X is 8-16 items (numbers, dates, codes,
+// decimals, any whole-word token), each after a space, spans of 1-4 items after the given one.
+Conversation make_span_induction_task(TaskContext& ctx, bool mixed) {
   Conversation c;
-  c.task = "induction_spans";
-  const bool numbers = ctx.rng.chance(0.5);
-  const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
+  c.task = mixed ? "induction_spans_mixed" : "induction_spans";
   std::vector<std::string> x;
-  for (int64_t n = ctx.rng.range(8, 24); n > 0; --n)
-    x.push_back(numbers ? ctx.rng.pick(ctx.digit_groups) : " " + ctx.vocabulary_words[ctx.rng.below(words)]);
+  int64_t min_length = 2, max_length = 6;
+  if (mixed) {
+    for (int64_t n = ctx.rng.range(8, 16); n > 0; --n)
+      x.push_back(" " + (ctx.rng.chance(0.3) ? ctx.rng.pick(ctx.vocabulary_words) : copy_item(ctx)));
+    min_length = 1, max_length = 4;
+  } else {
+    const bool numbers = ctx.rng.chance(0.5);
+    const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
+    for (int64_t n = ctx.rng.range(8, 24); n > 0; --n)
+      x.push_back(numbers ? ctx.rng.pick(ctx.digit_groups) : " " + ctx.vocabulary_words[ctx.rng.below(words)]);
+  }
   std::string text = "<|endoftext|>";
-  for (const std::string& token : x) text += token;
+  for (const std::string& piece : x) text += piece;
   text += "\n";
   for (int64_t spans = ctx.rng.range(3, 8); spans > 0; --spans) {
-    const size_t length = static_cast<size_t>(ctx.rng.range(2, 6));
+    const size_t length = static_cast<size_t>(ctx.rng.range(min_length, max_length));
     const size_t start = ctx.rng.below(x.size() - length);
     text += "\n" + x[start];
     c.document.push_back({text, false});

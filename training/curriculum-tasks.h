@@ -89,8 +89,9 @@ Conversation make_copy_task(TaskContext& ctx);
 Conversation make_repeat_task(TaskContext& ctx);
 // Plain documents "<|endoftext|>X\n\nX"; `mixed`: X is mixed items instead of one-token words or digit groups.
 Conversation make_induction_task(TaskContext& ctx, bool mixed);
-// Plain documents: random tokens X, then spans of X from random places (the first token given, the rest the target).
-Conversation make_span_induction_task(TaskContext& ctx);
+// Plain documents: random tokens X, then spans of X from random places (the first piece given, the rest the target);
+// `mixed`: X is mixed items instead of one-token words or digit groups.
+Conversation make_span_induction_task(TaskContext& ctx, bool mixed);
 // Plain documents: labelled values "code KEY: VALUE", then questions by label, the values as targets.
 Conversation make_recall_task(TaskContext& ctx);
 // 2-4 calculator, calendar, multi or copy questions in one conversation under one tool list.

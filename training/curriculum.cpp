@@ -33,7 +33,10 @@ const TaskEntry kTasks[] = {
     {"induction", &TaskMix::induction, [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, false); }},
     {"induction_mixed", &TaskMix::induction_mixed,
      [](curriculum::TaskContext& ctx) { return curriculum::make_induction_task(ctx, true); }},
-    {"induction_spans", &TaskMix::induction_spans, curriculum::make_span_induction_task},
+    {"induction_spans", &TaskMix::induction_spans,
+     [](curriculum::TaskContext& ctx) { return curriculum::make_span_induction_task(ctx, false); }},
+    {"induction_spans_mixed", &TaskMix::induction_spans_mixed,
+     [](curriculum::TaskContext& ctx) { return curriculum::make_span_induction_task(ctx, true); }},
     {"recall", &TaskMix::recall, curriculum::make_recall_task},
     {"session", &TaskMix::session, curriculum::make_session_task},
 };

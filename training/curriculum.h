@@ -11,7 +11,8 @@
 // plain document, no chat template: a random string of whole-word or digit-group tokens and the same string again,
 // which is what induction heads form from soonest) and "induction_mixed" (the same with mixed numbers, dates, codes
 // and words, which widens the copying to the strings the chat tasks need), "induction_spans" (random tokens, then
-// spans of them from random places, which only copying by content predicts) and "recall" (a plain document of
+// spans of them from random places, which only copying by content predicts), "induction_spans_mixed" (the same
+// with mixed items) and "recall" (a plain document of
 // labelled values "code KEY: VALUE", then labels asked back: recall by label, which passkeys and answers need) and
 // "session" (2-4 calculator, calendar, multi or copy questions in a row in one conversation). Tool
 // results come from a ToolCaller, which the CLI implements with the real tools, so the data holds exactly what the
@@ -48,6 +49,7 @@ struct TaskMix {
   double induction = 0;  // plain documents "<|endoftext|>X\n\nX" of random tokens (forms induction heads)
   double induction_mixed = 0;  // the same documents of mixed items (numbers, dates, codes, any word): widens it
   double induction_spans = 0;  // random tokens, then spans of them from random places (copying by content)
+  double induction_spans_mixed = 0;  // the same with mixed items (numbers, dates, codes, any word)
   double recall = 0;  // plain documents of labelled values, then a label asked, its value the target
   double session = 0;  // 2-4 tool or copy questions in one conversation (the tool list paid for once)
 };
