@@ -449,6 +449,16 @@ TEST(Curriculum, InductionTasksArePlainDocumentsWithTheSecondCopyAsTarget) {
   }
 }
 
+// The X of a span document "<|endoftext|>X\n\n<spans>", after checking the example's task and that its ids are its
+// text's tokens.
+std::string span_document_x(const TokenizedExample& ex, const std::string& task, const inference::Tokenizer& tok) {
+  EXPECT_EQ(ex.task, task);
+  EXPECT_EQ(ex.ids, tok.encode(ex.text, false));
+  const size_t blank = ex.text.find("\n\n");
+  EXPECT_NE(blank, std::string::npos);
+  return blank == std::string::npos ? std::string() : ex.text.substr(13, blank - 13);
+}
+
 // "induction_spans": random tokens X, then 3-8 lines each a span of X from a random place; the span's first token is
 // given and the rest (2-6 tokens) is the target, so the targets are what follows the given token in X.
 TEST(Curriculum, SpanInductionTargetsContinueTheGivenTokenAsInTheString) {
@@ -460,11 +470,8 @@ TEST(Curriculum, SpanInductionTargetsContinueTheGivenTokenAsInTheString) {
   int number_strings = 0;
   for (uint64_t i = 0; i < 100; ++i) {
     const TokenizedExample ex = gen.example(i);
-    ASSERT_EQ(ex.task, "induction_spans");
-    ASSERT_EQ(ex.ids, tok.encode(ex.text, false));
-    const size_t blank = ex.text.find("\n\n");
-    ASSERT_NE(blank, std::string::npos);
-    const std::vector<int32_t> x = tok.encode(ex.text.substr(13, blank - 13), false);
+    const std::vector<int32_t> x = tok.encode(span_document_x(ex, "induction_spans", tok), false);
+    ASSERT_FALSE(x.empty());
     EXPECT_GE(x.size(), 8u);
     EXPECT_LE(x.size(), 24u);
     number_strings += std::isdigit(static_cast<unsigned char>(ex.text[13])) != 0;
@@ -507,11 +514,8 @@ TEST(Curriculum, MixedSpanInductionTargetsAreTheItemsThatFollowTheGivenOne) {
   int dates = 0;
   for (uint64_t i = 0; i < 100; ++i) {
     const TokenizedExample ex = gen.example(i);
-    ASSERT_EQ(ex.task, "induction_spans_mixed");
-    ASSERT_EQ(ex.ids, tok.encode(ex.text, false));
-    const size_t blank = ex.text.find("\n\n");
-    ASSERT_NE(blank, std::string::npos);
-    const std::string x = ex.text.substr(13, blank - 13);
+    const std::string x = span_document_x(ex, "induction_spans_mixed", tok);
+    ASSERT_FALSE(x.empty());
     const auto items = std::count(x.begin(), x.end(), ' ');
     EXPECT_GE(items, 8);
     EXPECT_LE(items, 16);
@@ -525,7 +529,7 @@ TEST(Curriculum, MixedSpanInductionTargetsAreTheItemsThatFollowTheGivenOne) {
         run.clear();
       }
     }
-    std::istringstream lines(ex.text.substr(blank + 2));
+    std::istringstream lines(ex.text.substr(13 + x.size() + 2));
     std::string line;
     size_t n = 0;
     while (std::getline(lines, line)) {
