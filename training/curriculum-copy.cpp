@@ -80,6 +80,18 @@ std::string join_items(TaskContext& ctx, int64_t min_items, int64_t max_items) {
   return out;
 }
 
+// One token of the induction tasks' narrow alphabets: a longest digit group, or one of the 256 most frequent
+// (lowest-id) whole-word tokens (a small alphabet forms the copying circuit sooner).
+std::string narrow_token(TaskContext& ctx, bool numbers) {
+  if (numbers) return ctx.rng.pick(ctx.digit_groups);
+  return ctx.vocabulary_words[ctx.rng.below(std::min<size_t>(ctx.vocabulary_words.size(), 256))];
+}
+
+// One item of the mixed induction tasks: any whole-word token of the vocabulary (30%) or a copy_item.
+std::string mixed_item(TaskContext& ctx) {
+  return ctx.rng.chance(0.3) ? ctx.rng.pick(ctx.vocabulary_words) : copy_item(ctx);
+}
+
 }  // namespace
 
 // The tokenizer's whole-word tokens (a space and 2+ ASCII letters, e.g. "Ġriver"), as words without the space:
@@ -199,18 +211,10 @@ Conversation make_induction_task(TaskContext& ctx, bool mixed) {
   c.task = mixed ? "induction_mixed" : "induction";
   std::string x;
   if (mixed) {
-    for (int64_t n = ctx.rng.range(6, 20); n > 0; --n) {
-      if (!x.empty()) x += " ";
-      x += ctx.rng.chance(0.3) ? ctx.rng.pick(ctx.vocabulary_words) : copy_item(ctx);
-    }
+    for (int64_t n = ctx.rng.range(6, 20); n > 0; --n) x += (x.empty() ? "" : " ") + mixed_item(ctx);
   } else {
     const bool numbers = ctx.rng.chance(0.5);
-    // Words from the 256 most frequent (lowest-id) whole-word tokens: a small alphabet forms induction sooner.
-    const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
-    for (int64_t n = ctx.rng.range(8, 32); n > 0; --n) {
-      if (!numbers && !x.empty()) x += " ";
-      x += numbers ? ctx.rng.pick(ctx.digit_groups) : ctx.vocabulary_words[ctx.rng.below(words)];
-    }
+    for (int64_t n = ctx.rng.range(8, 32); n > 0; --n) x += (numbers || x.empty() ? "" : " ") + narrow_token(ctx, numbers);
   }
   c.document = {{"<|endoftext|>" + x + "\n\n", false}, {x, true}};
   return c;
@@ -230,14 +234,11 @@ Conversation make_span_induction_task(TaskContext& ctx, bool mixed) {
   std::vector<std::string> x;
   int64_t min_length = 2, max_length = 6;
   if (mixed) {
-    for (int64_t n = ctx.rng.range(8, 16); n > 0; --n)
-      x.push_back(" " + (ctx.rng.chance(0.3) ? ctx.rng.pick(ctx.vocabulary_words) : copy_item(ctx)));
+    for (int64_t n = ctx.rng.range(8, 16); n > 0; --n) x.push_back(" " + mixed_item(ctx));
     min_length = 1, max_length = 4;
   } else {
     const bool numbers = ctx.rng.chance(0.5);
-    const size_t words = std::min<size_t>(ctx.vocabulary_words.size(), 256);
-    for (int64_t n = ctx.rng.range(8, 24); n > 0; --n)
-      x.push_back(numbers ? ctx.rng.pick(ctx.digit_groups) : " " + ctx.vocabulary_words[ctx.rng.below(words)]);
+    for (int64_t n = ctx.rng.range(8, 24); n > 0; --n) x.push_back((numbers ? "" : " ") + narrow_token(ctx, numbers));
   }
   std::string text = "<|endoftext|>";
   for (const std::string& piece : x) text += piece;

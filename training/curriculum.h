@@ -7,14 +7,13 @@
 // "calendar" (date questions -> a calendar call -> ...), "multi" (one question needing two tool calls in one
 // assistant message), "passkey" (a number hidden in filler text, asked at the end; no tool), "chat" (small talk
 // answered without tools), "copy" (random strings repeated or recalled: the copying the others need), "repeat"
-// (random words of the tokenizer's vocabulary repeated: the cleanest copying signal in chat form), "induction" (a
-// plain document, no chat template: a random string of whole-word or digit-group tokens and the same string again,
-// which is what induction heads form from soonest) and "induction_mixed" (the same with mixed numbers, dates, codes
-// and words, which widens the copying to the strings the chat tasks need), "induction_spans" (random tokens, then
-// spans of them from random places, which only copying by content predicts), "induction_spans_mixed" (the same
-// with mixed items) and "recall" (a plain document of
-// labelled values "code KEY: VALUE", then labels asked back: recall by label, which passkeys and answers need) and
-// "session" (2-4 calculator, calendar, multi or copy questions in a row in one conversation). Tool
+// (random words of the tokenizer's vocabulary repeated: the cleanest copying signal in chat form) and "session"
+// (2-4 calculator, calendar, multi or copy questions in a row in one conversation). Plain documents, no chat
+// template: "induction" (a random string of whole-word or digit-group tokens and the same string again: copying by
+// distance), "induction_mixed" (the same with mixed numbers, dates, codes and words), "induction_spans" (random
+// tokens, then spans of them from random places, which only copying by content predicts), "induction_spans_mixed"
+// (the same with mixed items) and "recall" (labelled values "code KEY: VALUE", then labels asked back: recall by
+// label, which passkeys and answers need). Tool
 // results come from a ToolCaller, which the CLI implements with the real tools, so the data holds exactly what the
 // tools return.
 //
