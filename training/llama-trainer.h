@@ -80,6 +80,7 @@ struct TrainBatch {
 struct TrainExample {
   std::vector<int64_t> ids;
   std::vector<uint8_t> mask;
+  std::string task = {};  // the curriculum task that made it (the JSONL line's "task"; empty when absent)
 };
 
 // Rows from examples. Each example is cut to seq_len tokens. pack = false: one example per row, padded to the

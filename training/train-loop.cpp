@@ -143,6 +143,10 @@ std::vector<TrainExample> read_examples_jsonl(const std::filesystem::path& path,
     } else {
       e.mask.assign(e.ids.size(), 1);
     }
+    if (j.contains("task")) {
+      if (!j["task"].is_string()) throw std::runtime_error(where + ": task must be a string (the curriculum task's name)");
+      e.task = j["task"].get<std::string>();
+    }
     out.push_back(std::move(e));
   }
   if (out.empty()) throw std::runtime_error(path.string() + ": no examples (expected JSONL lines {\"ids\": [...], \"mask\": [...]})");

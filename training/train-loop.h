@@ -34,7 +34,8 @@
 
 namespace chorus::training {
 
-// Reads a JSONL file of {"ids": [...], "mask": [...]} lines (mask optional: all ones; blank lines skipped).
+// Reads a JSONL file of {"ids": [...], "mask": [...], "task": "..."} lines (mask optional: all ones; task optional;
+// blank lines skipped).
 // Throws std::runtime_error naming the file and line for bad JSON, missing/odd fields, length mismatch, ids
 // outside [0, vocab_size) (vocab_size <= 0: unchecked) or an empty file.
 std::vector<TrainExample> read_examples_jsonl(const std::filesystem::path& path, int64_t vocab_size);

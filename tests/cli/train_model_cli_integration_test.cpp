@@ -110,6 +110,55 @@ TEST(TrainModelCli, TinyRunWritesALoadableModelAndLossLog) {
   EXPECT_NE(both.err.find("drop --config, --preset and --resume"), std::string::npos) << both.err;
 }
 
+TEST(TrainModelCli, ScoreSplitsTheHeldOutLossByTaskAndPosition) {
+  TempDir tmp("train-score");
+  write_file(tmp / "train.jsonl", examples(8, 1));
+  write_file(tmp / "config.json", kConfig);
+  // Two tasks: the copy examples, and the same lines labelled "recall".
+  std::string labelled, line;
+  std::istringstream lines(examples(3, 5));
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    j["task"] = "recall";
+    labelled += j.dump() + "\n";
+  }
+  write_file(tmp / "eval.jsonl", examples(5, 2) + labelled);
+  const auto model = tmp / "model";
+  auto trained = run_chorus({"train", "model", "--data", (tmp / "train.jsonl").string(), "--config",
+                             (tmp / "config.json").string(), "--out", model.string(), "--steps", "1", "--threads", "1"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  auto scored = run_chorus({"train", "score", "--model", model.string(), "--data", (tmp / "eval.jsonl").string(),
+                            "--positions", "3", "--json", "--threads", "1"});
+  ASSERT_EQ(scored.exit_code, 0) << scored.err;
+  const auto rows = nlohmann::json::parse(scored.out);
+  ASSERT_EQ(rows.size(), 3u) << scored.out;
+  EXPECT_EQ(rows[0]["task"], "all");
+  EXPECT_EQ(rows[1]["task"], "");
+  EXPECT_EQ(rows[2]["task"], "recall");
+  // Every example has one run of 7 targets (6 copied tokens and the end id): positions 1, 2 and 3-7.
+  EXPECT_EQ(rows[0]["targets"], 8 * 7);
+  EXPECT_EQ(rows[0]["position_count"], (std::vector<int64_t>{8, 8, 40}));
+  EXPECT_EQ(rows[2]["position_count"], (std::vector<int64_t>{3, 3, 15}));
+  EXPECT_GT(rows[0]["loss"].get<double>(), 0.0);
+  auto table = run_chorus({"train", "score", "--model", model.string(), "--data", (tmp / "eval.jsonl").string(),
+                           "--max", "5", "--positions", "3"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("3+"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("(no task)"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("recall"), std::string::npos) << table.out;  // --max 5: the copy examples only
+
+  write_file(tmp / "big.jsonl", "{\"ids\": [1, 2, 300]}\n");
+  auto bad = run_chorus({"train", "score", "--model", model.string(), "--data", (tmp / "big.jsonl").string()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(line_count(bad.err), 1u) << bad.err;
+  EXPECT_NE(bad.err.find("chorus train score: error: "), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("300 is outside the vocabulary [0, 64)"), std::string::npos) << bad.err;
+  auto no_model = run_chorus({"train", "score", "--model", (tmp / "none").string(), "--data",
+                              (tmp / "eval.jsonl").string()});
+  EXPECT_EQ(no_model.exit_code, 1);
+  EXPECT_EQ(line_count(no_model.err), 1u) << no_model.err;
+}
+
 TEST(TrainModelCli, TokenizerFilesAndStopIdsComeWithTheModel) {
   TempDir tmp("train-model");
   std::string text;

@@ -6,13 +6,16 @@
 #include "tests/support/oracle.h"
 #include "tests/support/temp-dir.h"
 #include "training/llama-trainer.h"
+#include "training/target-loss.h"
 #include "training/train-loop.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace chorus::training {
@@ -412,6 +415,7 @@ TEST(TrainLoop, ReadsJsonlAndRejectsBadLines) {
   ASSERT_EQ(ok.size(), 2u);
   EXPECT_EQ(ok[0].mask, (std::vector<uint8_t>{0, 1, 1}));
   EXPECT_EQ(ok[1].mask, (std::vector<uint8_t>{1}));
+  EXPECT_EQ(read_examples_jsonl(write("task.jsonl", "{\"ids\":[1,2],\"task\":\"recall\"}\n"), 64)[0].task, "recall");
   auto message = [&](const std::string& text) {
     try {
       read_examples_jsonl(write("bad.jsonl", text), 64);
@@ -424,6 +428,61 @@ TEST(TrainLoop, ReadsJsonlAndRejectsBadLines) {
   EXPECT_NE(message("{\"ids\":[1,2],\"mask\":[1]}\n").find("mask has 1 entries"), std::string::npos);
   EXPECT_NE(message("{\"ids\":[1,64]}\n").find("outside the vocabulary"), std::string::npos);
   EXPECT_NE(message("").find("no examples"), std::string::npos);
+  EXPECT_NE(message("{\"ids\":[1],\"task\":3}\n").find("task must be a string"), std::string::npos);
+}
+
+TEST(TargetLoss, SplitsTheLossByTaskAndByPositionInsideTargetRuns) {
+  LlamaTrainer m(tiny_config(), 3);
+  std::vector<TrainExample> examples(3);
+  examples[0] = {sequence(10, 1), {0, 0, 1, 1, 1, 0, 1, 1, 0, 1}, "copy"};
+  examples[1] = {sequence(8, 2), {1, 1, 1, 1, 0, 0, 1, 1}, "recall"};
+  examples[2] = {sequence(6, 3), {0, 1, 0, 1, 1, 1}, "copy"};
+  // Reference: each target token's loss alone, through LlamaTrainer::loss with a one-token mask.
+  auto token_loss = [&](const TrainExample& e, size_t t) {
+    auto ids = torch::tensor(e.ids, torch::kInt64).unsqueeze(0);
+    auto mask = torch::zeros_like(ids);
+    mask[0][static_cast<int64_t>(t)] = 1;
+    return m.loss(ids, mask).item<double>();
+  };
+  // Expected buckets with 2 positions: [0] first token of each run, [1] the rest (t = 0 starts a run unscored).
+  std::map<std::string, std::array<std::vector<double>, 2>> expected;
+  const std::vector<std::vector<int>> bucket = {{-1, -1, 0, 1, 1, -1, 0, 1, -1, 0}, {-1, 1, 1, 1, -1, -1, 0, 1},
+                                                {-1, 0, -1, 0, 1, 1}};
+  for (size_t i = 0; i < examples.size(); ++i)
+    for (size_t t = 0; t < bucket[i].size(); ++t)
+      if (bucket[i][t] >= 0) {
+        const double v = token_loss(examples[i], t);
+        expected[examples[i].task][static_cast<size_t>(bucket[i][t])].push_back(v);
+        expected["all"][static_cast<size_t>(bucket[i][t])].push_back(v);
+      }
+  auto mean = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return s / static_cast<double>(v.size());
+  };
+  const auto report = score_targets(m, examples, 2, 64);
+  ASSERT_EQ(report.rows.size(), 3u);
+  EXPECT_EQ(report.rows[0].task, "all");
+  EXPECT_EQ(report.rows[1].task, "copy");
+  EXPECT_EQ(report.rows[2].task, "recall");
+  EXPECT_EQ(report.rows[0].examples, 3);
+  EXPECT_EQ(report.rows[1].examples, 2);
+  for (const auto& row : report.rows) {
+    const auto& want = expected[row.task];
+    ASSERT_EQ(row.position_count, (std::vector<int64_t>{static_cast<int64_t>(want[0].size()),
+                                                         static_cast<int64_t>(want[1].size())})) << row.task;
+    EXPECT_EQ(row.targets, row.position_count[0] + row.position_count[1]);
+    EXPECT_NEAR(row.position_loss[0], mean(want[0]), 1e-4) << row.task;
+    EXPECT_NEAR(row.position_loss[1], mean(want[1]), 1e-4) << row.task;
+    std::vector<double> both = want[0];
+    both.insert(both.end(), want[1].begin(), want[1].end());
+    EXPECT_NEAR(row.loss, mean(both), 1e-4) << row.task;
+  }
+  // Cutting to seq_len drops the later targets; the table names every column.
+  EXPECT_EQ(score_targets(m, examples, 2, 4).rows[0].targets, 2 + 3 + 2);
+  EXPECT_NE(report.table().find("2+"), std::string::npos) << report.table();
+  EXPECT_EQ(report.to_json()[2]["task"], "recall");
+  EXPECT_THROW(score_targets(m, examples, 0, 64), std::invalid_argument);
 }
 
 }  // namespace
