@@ -39,17 +39,21 @@ void add_device_option(CLI::App* app, std::string& device) {
   app->add_option("--device", device, "cpu, cuda or cuda:N (CUDA computes in bf16)")->capture_default_str();
 }
 
-inference::LoadOptions load_options(const std::string& device) {
-  inference::LoadOptions options;
-  if (device == "cpu") return options;
+torch::Device parse_device(const std::string& device) {
+  if (device == "cpu") return torch::kCPU;
   if (device.rfind("cuda", 0) == 0) {
     if (!torch::cuda::is_available())
       throw std::invalid_argument("--device " + device + ": CUDA is not available in this build of libtorch");
-    options.device = torch::Device(device);
-    options.dtype = torch::kBFloat16;
-    return options;
+    return torch::Device(device);
   }
   throw std::invalid_argument("--device '" + device + "': expected cpu, cuda or cuda:N");
+}
+
+inference::LoadOptions load_options(const std::string& device) {
+  inference::LoadOptions options;
+  options.device = parse_device(device);
+  if (options.device.is_cuda()) options.dtype = torch::kBFloat16;
+  return options;
 }
 
 void run_reporting_errors(const std::string& command, const std::function<void()>& body) {

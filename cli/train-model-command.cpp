@@ -26,16 +26,6 @@ std::string fmt(const char* format, double value) {
   return buf;
 }
 
-torch::Device parse_device(const std::string& device) {
-  if (device == "cpu") return torch::kCPU;
-  if (device.rfind("cuda", 0) == 0) {
-    if (!torch::cuda::is_available())
-      throw std::invalid_argument("--device " + device + ": CUDA is not available in this build of libtorch");
-    return torch::Device(device);
-  }
-  throw std::invalid_argument("--device '" + device + "': expected cpu, cuda or cuda:N");
-}
-
 training::LlamaTrainerConfig load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("--config " + path + ": cannot read");

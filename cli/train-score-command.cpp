@@ -35,7 +35,7 @@ void install_train_score(CLI::App& root) {
       if (positions < 1 || positions > 64) throw std::invalid_argument("--positions must be between 1 and 64");
       if (seq_len < 2) throw std::invalid_argument("--seq-len must be at least 2");
       if (threads > 0) torch::set_num_threads(threads);
-      auto trainer = training::LlamaTrainer::load_checkpoint(model, torch::Device(device));
+      auto trainer = training::LlamaTrainer::load_checkpoint(model, parse_device(device));
       auto examples = training::read_examples_jsonl(data, trainer.config().vocab_size);
       if (max_examples > 0 && static_cast<int64_t>(examples.size()) > max_examples)
         examples.resize(static_cast<size_t>(max_examples));

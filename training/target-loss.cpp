@@ -8,6 +8,7 @@ namespace chorus::training {
 namespace {
 
 struct Sums {
+  explicit Sums(size_t buckets) : position_total(buckets, 0.0), position_count(buckets, 0) {}
   int64_t examples = 0, targets = 0;
   double total = 0;
   std::vector<double> position_total;
@@ -34,18 +35,14 @@ TargetLossReport score_targets(const LlamaTrainer& model, const std::vector<Trai
   if (seq_len < 2) throw std::invalid_argument("seq_len must be at least 2");
   torch::NoGradGuard no_grad;
   const auto buckets = static_cast<size_t>(positions);
-  Sums all;
-  all.position_total.assign(buckets, 0.0);
-  all.position_count.assign(buckets, 0);
+  Sums all(buckets);
   std::map<std::string, Sums> by_task;
   std::vector<std::string> order;
   for (const auto& e : examples) {
     const auto n = std::min<int64_t>(static_cast<int64_t>(e.ids.size()), seq_len);
-    if (!by_task.count(e.task)) {
-      order.push_back(e.task);
-      by_task[e.task] = Sums{0, 0, 0, std::vector<double>(buckets, 0.0), std::vector<int64_t>(buckets, 0)};
-    }
-    Sums& task = by_task[e.task];
+    auto [slot, added] = by_task.try_emplace(e.task, buckets);
+    if (added) order.push_back(e.task);
+    Sums& task = slot->second;
     ++all.examples;
     ++task.examples;
     if (n < 2) continue;
@@ -73,7 +70,7 @@ TargetLossReport score_targets(const LlamaTrainer& model, const std::vector<Trai
   }
   TargetLossReport report;
   report.rows.push_back(finish("all", all));
-  for (const auto& task : order) report.rows.push_back(finish(task, by_task[task]));
+  for (const auto& task : order) report.rows.push_back(finish(task, by_task.at(task)));
   return report;
 }
 
