@@ -23,7 +23,7 @@ namespace {
 struct TrainDataArgs {
   std::string tokenizer_dir, out, eval_out, text_out, corpus_out, mix, passkey_lengths = "256,2048";
   uint64_t count = 1000, eval_count = 200, corpus_count = 0, seed = 1;
-  int64_t max_tokens = 2304;
+  int64_t max_tokens = 2304, preamble_words = 200;
 };
 
 std::ofstream open_out(const std::string& path, const std::string& option) {
@@ -113,6 +113,7 @@ void run_train_data(const TrainDataArgs& a) {
   if (!a.mix.empty()) options.mix = training::parse_task_mix(a.mix);
   std::tie(options.passkey_min_tokens, options.passkey_max_tokens) = parse_lengths(a.passkey_lengths);
   options.max_tokens = a.max_tokens;
+  options.preamble_max_words = a.preamble_words;
   options.tools = offered;
   const inference::Tokenizer* tok = tokenizer ? &*tokenizer : nullptr;
 
@@ -176,6 +177,11 @@ void install_train_data(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--max-tokens", a.max_tokens, "Longest example in tokens (longer draws are replaced; 0 = no limit)")
       ->capture_default_str();
+  cmd->add_option("--preamble-words", a.preamble_words,
+                  "Plain documents (induction*, recall) start with a line of 0..N random words, so their content "
+                  "sits at a random distance from the start (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--text-out", a.text_out, "The rendered training texts, for inspection");
   cmd->add_option("--corpus-out", a.corpus_out,
                   "Rendered text of the training examples, for `chorus train tokenizer --text` (works without "

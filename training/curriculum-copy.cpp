@@ -87,6 +87,21 @@ std::string narrow_token(TaskContext& ctx, bool numbers) {
   return ctx.vocabulary_words[ctx.rng.below(std::min<size_t>(ctx.vocabulary_words.size(), 256))];
 }
 
+// The line the plain documents put between <|endoftext|> and their content: 0-200 (preamble_max_words) random
+// whole-word tokens from outside the narrow alphabet and a newline (nothing when 0), so the content starts anywhere
+// in the first ~200 positions, among that many unrelated keys. Without it the content always starts right after <|endoftext|>, and
+// what a model learns there stops copying once the string is ~100 tokens further in (run 8, docs/curriculum.md):
+// it never copied in chat, where a question sits 200+ tokens in, after the tool list.
+std::string preamble(TaskContext& ctx) {
+  if (ctx.preamble_max_words == 0) return {};  // no draw either: the documents of earlier runs, byte for byte
+  const auto& words = ctx.vocabulary_words;
+  const size_t from = words.size() >= 256 + 64 ? 256 : 0;
+  std::string out;
+  for (int64_t n = ctx.rng.range(0, ctx.preamble_max_words); n > 0; --n)
+    out.append(out.empty() ? "" : " ").append(words[from + ctx.rng.below(words.size() - from)]);
+  return out.empty() ? out : out + "\n";
+}
+
 // One item of the mixed induction tasks: any whole-word token of the vocabulary (30%) or a copy_item.
 std::string mixed_item(TaskContext& ctx) {
   return ctx.rng.chance(0.3) ? ctx.rng.pick(ctx.vocabulary_words) : copy_item(ctx);
@@ -216,7 +231,7 @@ Conversation make_induction_task(TaskContext& ctx, bool mixed) {
     const bool numbers = ctx.rng.chance(0.5);
     for (int64_t n = ctx.rng.range(8, 32); n > 0; --n) x += (numbers || x.empty() ? "" : " ") + narrow_token(ctx, numbers);
   }
-  c.document = {{"<|endoftext|>" + x + "\n\n", false}, {x, true}};
+  c.document = {{"<|endoftext|>" + preamble(ctx) + x + "\n\n", false}, {x, true}};
   return c;
 }
 
@@ -240,7 +255,7 @@ Conversation make_span_induction_task(TaskContext& ctx, bool mixed) {
     const bool numbers = ctx.rng.chance(0.5);
     for (int64_t n = ctx.rng.range(8, 24); n > 0; --n) x.push_back((numbers ? "" : " ") + narrow_token(ctx, numbers));
   }
-  std::string text = "<|endoftext|>";
+  std::string text = "<|endoftext|>" + preamble(ctx);
   for (const std::string& piece : x) text += piece;
   text += "\n";
   for (int64_t spans = ctx.rng.range(3, 8); spans > 0; --spans) {
@@ -272,6 +287,7 @@ Conversation make_recall_task(TaskContext& ctx) {
     values.push_back(ctx.rng.chance(0.7) ? digits(ctx, 2, 8) : copy_item(ctx));
   }
   std::string text = "<|endoftext|>";
+  text += preamble(ctx);
   for (int64_t i = 0; i < n; ++i) text.append("code ").append(keys[i]).append(": ").append(values[i]).append("\n");
   if (ctx.rng.chance(0.5)) text.append(random_words(ctx, 20, 200)).append("\n");
   text += "\n";

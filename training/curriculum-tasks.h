@@ -23,6 +23,7 @@ struct TaskContext {
   const inference::Tokenizer* tokenizer = nullptr;  // null: 4 bytes per token
   const std::vector<std::string>& vocabulary_words;  // vocabulary_words(tokenizer), computed once per generator
   const std::vector<std::string>& digit_groups;      // digit_groups(tokenizer), computed once per generator
+  int64_t preamble_max_words = 200;                   // CurriculumOptions::preamble_max_words
 };
 
 // The tokenizer's whole-word tokens as words (e.g. "river" for "Ġriver"); a fixed list without a tokenizer.

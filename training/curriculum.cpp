@@ -217,6 +217,7 @@ CurriculumGenerator::CurriculumGenerator(CurriculumOptions options, ToolCaller c
                                 std::to_string(options_.passkey_min_tokens) + ".." +
                                 std::to_string(options_.passkey_max_tokens));
   if (options_.max_tokens < 0) throw std::invalid_argument("max_tokens must be >= 0");
+  if (options_.preamble_max_words < 0) throw std::invalid_argument("preamble_max_words must be >= 0");
   if ((m.calculator > 0 || m.multi > 0) && !has_tool(options_.tools, "calculator"))
     throw std::invalid_argument("the calculator and multi tasks need a \"calculator\" tool in the tools list");
   if ((m.calendar > 0 || m.multi > 0) && !has_tool(options_.tools, "calendar"))
@@ -238,7 +239,8 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
                               options_.passkey_max_tokens,
                               tokenizer_,
                               vocabulary_words_,
-                              digit_groups_};
+                              digit_groups_,
+                              options_.preamble_max_words};
   const auto w = weights(options_.mix);
   double total = 0;
   for (double x : w) total += x;

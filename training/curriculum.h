@@ -72,6 +72,9 @@ struct CurriculumOptions {
   int64_t passkey_max_tokens = 2048;
   // Whole-example limit in tokens (0 = none): a longer draw is replaced by the next draw of the same example.
   int64_t max_tokens = 2304;
+  // Plain documents (induction, spans, recall) start with a line of 0..this many random words, so their content sits
+  // at a random distance from the start (0: none, the content right after <|endoftext|>).
+  int64_t preamble_max_words = 200;
   // The tools offered to the model, OpenAI function format ({"type": "function", "function": {name, description,
   // parameters}}); must include "calculator" and "calendar" when those tasks (or multi) have weight.
   nlohmann::ordered_json tools = nlohmann::ordered_json::array();

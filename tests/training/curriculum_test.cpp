@@ -383,10 +383,22 @@ TEST(Curriculum, RepeatTaskRepeatsRandomVocabularyWords) {
   EXPECT_GT(words.size(), 500u);  // drawn from the vocabulary, not a short list
 }
 
+// The preamble line of a plain document (between <|endoftext|> and `content_begin`): empty, or 1-200 words of the
+// vocabulary outside the 256 most frequent ones and a newline. Returns its word count.
+size_t check_preamble(const std::string& text, size_t content_begin) {
+  const std::string line = text.substr(13, content_begin - 13);
+  if (line.empty()) return 0;
+  EXPECT_EQ(line.back(), '\n') << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
+  const size_t words = static_cast<size_t>(std::count(line.begin(), line.end(), ' ')) + 1;
+  EXPECT_LE(words, 200u);
+  return words;
+}
+
 // The induction tasks are plain documents "<|endoftext|>X\n\nX" with the loss on exactly the second X. "induction":
 // X is random whole-word tokens or random longest digit groups, one token each (3 digits with the curriculum
 // tokenizer, Llama-3 style groups; 1 with the Qwen2-style fixture). "induction_mixed": X is mixed items (numbers,
-// dates, codes, words) joined by spaces.
+// dates, codes, words) joined by spaces. A preamble line of 0-200 random words puts X at a different place each time.
 TEST(Curriculum, InductionTasksArePlainDocumentsWithTheSecondCopyAsTarget) {
   const auto chorus_tiny = inference::Tokenizer::from_file(testing::test_data_dir() / "chorus-tiny/tokenizer.json");
   for (const auto& [tok, digits] : {std::pair{&chorus_tiny, size_t{3}}, std::pair{&fixture_tokenizer(), size_t{1}}}) {
@@ -395,7 +407,8 @@ TEST(Curriculum, InductionTasksArePlainDocumentsWithTheSecondCopyAsTarget) {
       o.mix = parse_task_mix(task + "=1");
       const CurriculumGenerator gen(o, nullptr, tok);
       const int32_t bos = tok->token_to_id("<|endoftext|>").value();
-      int numbers = 0, words = 0, dates = 0, mixed_numbers = 0;
+      int numbers = 0, words = 0, dates = 0, mixed_numbers = 0, preambles = 0;
+      size_t longest_preamble = 0;
       std::set<std::string> strings;
       for (uint64_t i = 0; i < 100; ++i) {
         const TokenizedExample ex = gen.example(i);
@@ -405,7 +418,11 @@ TEST(Curriculum, InductionTasksArePlainDocumentsWithTheSecondCopyAsTarget) {
         const size_t blank = ex.text.find("\n\n");
         ASSERT_NE(blank, std::string::npos);
         const std::string x = ex.text.substr(blank + 2);
-        EXPECT_EQ(ex.text, "<|endoftext|>" + x + "\n\n" + x);
+        ASSERT_GE(blank, 13 + x.size());
+        const size_t preamble = check_preamble(ex.text, blank - x.size());
+        preambles += preamble > 0;
+        longest_preamble = std::max(longest_preamble, preamble);
+        EXPECT_EQ(ex.text, ex.text.substr(0, blank - x.size()) + x + "\n\n" + x);
         strings.insert(x);
         std::vector<int32_t> target;
         for (size_t k = 0; k < ex.ids.size(); ++k) {
@@ -445,18 +462,24 @@ TEST(Curriculum, InductionTasksArePlainDocumentsWithTheSecondCopyAsTarget) {
         EXPECT_GT(mixed_numbers, 100);
       }
       EXPECT_EQ(strings.size(), 100u);
+      EXPECT_GT(preambles, 95);
+      EXPECT_GT(longest_preamble, 150u);
     }
   }
 }
 
-// The X of a span document "<|endoftext|>X\n\n<spans>", after checking the example's task and that its ids are its
-// text's tokens.
+// The X of a span document "<|endoftext|>[preamble\n]X\n\n<spans>", after checking the example's task, that its ids
+// are its text's tokens, and its preamble line.
 std::string span_document_x(const TokenizedExample& ex, const std::string& task, const inference::Tokenizer& tok) {
   EXPECT_EQ(ex.task, task);
   EXPECT_EQ(ex.ids, tok.encode(ex.text, false));
   const size_t blank = ex.text.find("\n\n");
   EXPECT_NE(blank, std::string::npos);
-  return blank == std::string::npos ? std::string() : ex.text.substr(13, blank - 13);
+  if (blank == std::string::npos) return {};
+  const size_t line = ex.text.rfind('\n', blank - 1);
+  const size_t begin = line == std::string::npos || line < 13 ? 13 : line + 1;
+  check_preamble(ex.text, begin);
+  return ex.text.substr(begin, blank - begin);
 }
 
 // "induction_spans": random tokens X, then 3-8 lines each a span of X from a random place; the span's first token is
@@ -470,13 +493,17 @@ TEST(Curriculum, SpanInductionTargetsContinueTheGivenTokenAsInTheString) {
   int number_strings = 0;
   for (uint64_t i = 0; i < 100; ++i) {
     const TokenizedExample ex = gen.example(i);
-    const std::vector<int32_t> x = tok.encode(span_document_x(ex, "induction_spans", tok), false);
+    const std::string x_text = span_document_x(ex, "induction_spans", tok);
+    const std::vector<int32_t> x = tok.encode(x_text, false);
     ASSERT_FALSE(x.empty());
     EXPECT_GE(x.size(), 8u);
     EXPECT_LE(x.size(), 24u);
-    number_strings += std::isdigit(static_cast<unsigned char>(ex.text[13])) != 0;
+    number_strings += std::isdigit(static_cast<unsigned char>(x_text[0])) != 0;
     // Walk the spans: a given token (not a target), then the targets; cue + targets must occur in X.
-    const size_t first = x.size() + 2;  // <|endoftext|>, X, "\n\n"
+    const size_t first = static_cast<size_t>(std::find(ex.mask.begin(), ex.mask.end(), 1) - ex.mask.begin()) - 1;
+    ASSERT_LT(first + 1, ex.ids.size());
+    ASSERT_EQ(tok.decode(std::vector<int32_t>(ex.ids.begin(), ex.ids.begin() + static_cast<long>(first))),
+              ex.text.substr(0, ex.text.find("\n\n") + 2)) << "the spans start after X";
     ASSERT_FALSE(ex.mask[first]);
     int spans = 0;
     for (size_t k = first; k < ex.ids.size();) {
@@ -529,7 +556,7 @@ TEST(Curriculum, MixedSpanInductionTargetsAreTheItemsThatFollowTheGivenOne) {
         run.clear();
       }
     }
-    std::istringstream lines(ex.text.substr(13 + x.size() + 2));
+    std::istringstream lines(ex.text.substr(ex.text.find("\n\n") + 2));
     std::string line;
     size_t n = 0;
     while (std::getline(lines, line)) {
@@ -561,14 +588,17 @@ TEST(Curriculum, RecallTaskAsksLabelsOfTheListAndTargetsTheirValues) {
   CurriculumOptions o = options(9);
   o.mix = parse_task_mix("recall=1");
   const CurriculumGenerator gen(o, nullptr, &tok);
-  int questions = 0, sentences = 0, with_paragraph = 0;
+  int questions = 0, sentences = 0, with_paragraph = 0, preambles = 0;
   for (uint64_t i = 0; i < 100; ++i) {
     const TokenizedExample ex = gen.example(i);
     ASSERT_EQ(ex.task, "recall");
     ASSERT_EQ(ex.ids, tok.encode(ex.text, false));
     ASSERT_EQ(ex.text.rfind("<|endoftext|>", 0), 0u);
     std::map<std::string, std::string> values;  // key -> value, from the list lines
-    std::istringstream lines(ex.text.substr(13));
+    const size_t list = ex.text.compare(13, 5, "code ") == 0 ? 13 : ex.text.find("\ncode ") + 1;
+    ASSERT_NE(list, 0u);
+    preambles += check_preamble(ex.text, list) > 0;
+    std::istringstream lines(ex.text.substr(list));
     std::string line;
     while (std::getline(lines, line) && line.rfind("code ", 0) == 0 && line.find(": ") != std::string::npos) {
       const size_t colon = line.find(": ");
@@ -613,6 +643,7 @@ TEST(Curriculum, RecallTaskAsksLabelsOfTheListAndTargetsTheirValues) {
   EXPECT_GT(sentences, questions / 4);
   EXPECT_LT(sentences, questions * 3 / 4);
   EXPECT_GT(with_paragraph, 25);
+  EXPECT_GT(preambles, 95);
 }
 
 // "session": 2-4 questions in one conversation under one tool list (both tools, every time), a system message at
