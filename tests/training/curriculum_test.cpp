@@ -530,6 +530,33 @@ TEST(Curriculum, SpanInductionTargetsContinueTheGivenTokenAsInTheString) {
   EXPECT_GT(starts.size(), 15u);  // spans begin all over X, not at one place
 }
 
+// preamble_max_words = 0: no preamble line, the content right after <|endoftext|> (the documents of runs 1-7); a
+// negative maximum is rejected.
+TEST(Curriculum, NoPreambleLeavesTheContentRightAfterTheStartToken) {
+  const auto tok = inference::Tokenizer::from_file(testing::test_data_dir() / "chorus-tiny/tokenizer.json");
+  for (const std::string task : {"induction_spans", "induction", "recall"}) {
+    CurriculumOptions o = options(6);
+    o.mix = parse_task_mix(task + "=1");
+    o.preamble_max_words = 0;
+    const CurriculumGenerator gen(o, nullptr, &tok);
+    for (uint64_t i = 0; i < 30; ++i) {
+      const std::string text = gen.example(i).text;
+      const size_t first_line_end = text.find('\n');
+      ASSERT_NE(first_line_end, std::string::npos);
+      const std::string first_line = text.substr(13, first_line_end - 13);
+      if (task == "recall") {
+        EXPECT_EQ(first_line.rfind("code ", 0), 0u) << first_line;
+      } else {
+        EXPECT_NE(text.find("\n\n"), std::string::npos);
+        EXPECT_EQ(text.find("\n\n"), first_line_end) << "X is the first line: " << text;
+      }
+    }
+  }
+  CurriculumOptions bad = options(6);
+  bad.preamble_max_words = -1;
+  EXPECT_THROW(CurriculumGenerator(bad, nullptr, &tok), std::invalid_argument);
+}
+
 // "induction_spans_mixed": X is 8-16 mixed items (numbers, dates, codes, words), each after a space; each line after
 // the blank one is a run of X's items from a random place, the first given and the next 1-4 the target.
 TEST(Curriculum, MixedSpanInductionTargetsAreTheItemsThatFollowTheGivenOne) {
