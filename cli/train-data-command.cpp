@@ -171,7 +171,7 @@ void install_train_data(CLI::App& root) {
   cmd->add_option("--eval-count", a.eval_count, "Eval examples to generate")->capture_default_str();
   cmd->add_option("--seed", a.seed, "Seed of the curriculum")->capture_default_str();
   cmd->add_option("--mix", a.mix,
-                  "Task weights of calculator, calendar, passkey, chat, multi, copy, repeat, induction, induction_mixed, induction_spans, induction_spans_mixed, recall, session (unnamed tasks: 0; default: "
+                  "Task weights of calculator, calendar, passkey, chat, multi, copy, repeat, induction, induction_mixed, induction_spans, induction_spans_mixed, recall, session, arguments (unnamed tasks: 0; default: "
                   "calculator=0.45,calendar=0.25,passkey=0.2,chat=0.1,multi=0.05)");
   cmd->add_option("--passkey-lengths", a.passkey_lengths, "MIN,MAX passkey context length in tokens")
       ->capture_default_str();

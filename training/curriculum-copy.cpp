@@ -87,6 +87,13 @@ std::string narrow_token(TaskContext& ctx, bool numbers) {
   return ctx.vocabulary_words[ctx.rng.below(std::min<size_t>(ctx.vocabulary_words.size(), 256))];
 }
 
+// One item of the mixed induction tasks: any whole-word token of the vocabulary (30%) or a copy_item.
+std::string mixed_item(TaskContext& ctx) {
+  return ctx.rng.chance(0.3) ? ctx.rng.pick(ctx.vocabulary_words) : copy_item(ctx);
+}
+
+}  // namespace
+
 // The line the plain documents put between <|endoftext|> and their content: 0-200 (preamble_max_words) random
 // whole-word tokens from outside the narrow alphabet and a newline (nothing when 0), so the content starts anywhere
 // in the first ~200 positions, among that many unrelated keys. Without it the content always starts right after <|endoftext|>, and
@@ -101,13 +108,6 @@ std::string preamble(TaskContext& ctx) {
     out.append(out.empty() ? "" : " ").append(words[from + ctx.rng.below(words.size() - from)]);
   return out.empty() ? out : out + "\n";
 }
-
-// One item of the mixed induction tasks: any whole-word token of the vocabulary (30%) or a copy_item.
-std::string mixed_item(TaskContext& ctx) {
-  return ctx.rng.chance(0.3) ? ctx.rng.pick(ctx.vocabulary_words) : copy_item(ctx);
-}
-
-}  // namespace
 
 // The tokenizer's whole-word tokens (a space and 2+ ASCII letters, e.g. "Ġriver"), as words without the space:
 // strings of them are nearly one token per word, drawn from the whole vocabulary, so nothing but copying predicts

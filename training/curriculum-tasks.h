@@ -24,6 +24,7 @@ struct TaskContext {
   const std::vector<std::string>& vocabulary_words;  // vocabulary_words(tokenizer), computed once per generator
   const std::vector<std::string>& digit_groups;      // digit_groups(tokenizer), computed once per generator
   int64_t preamble_max_words = 200;                   // CurriculumOptions::preamble_max_words
+  const inference::ChatTemplate* chat_template = nullptr;  // renders tool calls as the chat does
 };
 
 // The tokenizer's whole-word tokens as words (e.g. "river" for "Ġriver"); a fixed list without a tokenizer.
@@ -48,6 +49,10 @@ std::string capitalize(std::string text);
 
 // Integer / fixed-point text: scaled_text(-1234, 2) = "-12.34".
 std::string scaled_text(int64_t value, int decimals);
+
+// The line a plain document puts after <|endoftext|>: 0..preamble_max_words random words from outside the 256 most
+// frequent and a newline, or nothing (curriculum-copy.cpp).
+std::string preamble(TaskContext& ctx);
 
 // Starts a conversation: maybe a system message (probability `p_system`), and the tools when `with_tools`.
 Conversation start_conversation(TaskContext& ctx, const std::string& task, bool with_tools, double p_system);
@@ -97,5 +102,8 @@ Conversation make_span_induction_task(TaskContext& ctx, bool mixed);
 Conversation make_recall_task(TaskContext& ctx);
 // 2-4 calculator, calendar, multi or copy questions in one conversation under one tool list.
 Conversation make_session_task(TaskContext& ctx);
+// Plain documents: 4-8 calculator or calendar questions, each followed by "<tool_call>\n" and the call's JSON (the
+// target), so that finding a question's numbers and dates for its arguments is trained many times per document.
+Conversation make_arguments_task(TaskContext& ctx);
 
 }  // namespace chorus::training::curriculum

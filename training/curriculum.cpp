@@ -39,6 +39,7 @@ const TaskEntry kTasks[] = {
      [](curriculum::TaskContext& ctx) { return curriculum::make_span_induction_task(ctx, true); }},
     {"recall", &TaskMix::recall, curriculum::make_recall_task},
     {"session", &TaskMix::session, curriculum::make_session_task},
+    {"arguments", &TaskMix::arguments, curriculum::make_arguments_task},
 };
 
 std::vector<double> weights(const TaskMix& mix) {
@@ -240,7 +241,8 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
                               tokenizer_,
                               vocabulary_words_,
                               digit_groups_,
-                              options_.preamble_max_words};
+                              options_.preamble_max_words,
+                              &template_};
   const auto w = weights(options_.mix);
   double total = 0;
   for (double x : w) total += x;

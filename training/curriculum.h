@@ -51,6 +51,7 @@ struct TaskMix {
   double induction_spans_mixed = 0;  // the same with mixed items (numbers, dates, codes, any word)
   double recall = 0;  // plain documents of labelled values, then a label asked, its value the target
   double session = 0;  // 2-4 tool or copy questions in one conversation (the tool list paid for once)
+  double arguments = 0;  // plain documents of questions, each followed by its tool call (arguments found densely)
 };
 
 // The task names, in the order TaskMix lists them.

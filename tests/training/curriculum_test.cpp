@@ -673,6 +673,62 @@ TEST(Curriculum, RecallTaskAsksLabelsOfTheListAndTargetsTheirValues) {
   EXPECT_GT(preambles, 95);
 }
 
+// "arguments": a plain document of 4-8 tool questions, each on its line and followed by "<tool_call>\n"; the
+// targets are exactly the calls' JSON and closing tag, which name a tool and carry the question's ISO date or
+// numbers as the chat's calls do.
+TEST(Curriculum, ArgumentsTaskTargetsAreTheCallsOfTheQuestionsBeforeThem) {
+  const auto tok = inference::Tokenizer::from_file(testing::test_data_dir() / "chorus-tiny/tokenizer.json");
+  CurriculumOptions o = options(12);
+  o.mix = parse_task_mix("arguments=1");
+  const CurriculumGenerator gen(o, fake_tool, &tok);
+  std::map<std::string, int> tools;
+  int dates_from_question = 0, calendar_calls = 0;
+  for (uint64_t i = 0; i < 40; ++i) {
+    const TokenizedExample ex = gen.example(i);
+    ASSERT_EQ(ex.task, "arguments");
+    ASSERT_EQ(ex.ids, tok.encode(ex.text, false));
+    std::vector<std::string> runs, before;  // each target run and the text since the previous one
+    std::vector<int32_t> run, context;
+    for (size_t k = 0; k <= ex.ids.size(); ++k) {
+      const bool target = k < ex.ids.size() && ex.mask[k];
+      if (target) run.push_back(ex.ids[k]);
+      if (!target && !run.empty()) {
+        runs.push_back(tok.decode(run));
+        before.push_back(tok.decode(context));
+        run.clear();
+        context.clear();
+      }
+      if (!target && k < ex.ids.size()) context.push_back(ex.ids[k]);
+    }
+    ASSERT_GE(runs.size(), 4u);
+    ASSERT_LE(runs.size(), 8u);
+    for (size_t r = 0; r < runs.size(); ++r) {
+      const std::string suffix = "\n</tool_call>";
+      ASSERT_GT(runs[r].size(), suffix.size());
+      EXPECT_EQ(runs[r].substr(runs[r].size() - suffix.size()), suffix);
+      const auto call = nlohmann::json::parse(runs[r].substr(0, runs[r].size() - suffix.size()));
+      const std::string name = call.at("name");
+      ++tools[name];
+      ASSERT_TRUE(call.at("arguments").is_object());
+      const std::string prompt = "\n<tool_call>\n";
+      ASSERT_GT(before[r].size(), prompt.size());
+      EXPECT_EQ(before[r].substr(before[r].size() - prompt.size()), prompt);
+      const std::string question = before[r].substr(0, before[r].size() - prompt.size());
+      const std::string line = question.substr(question.rfind('\n') == std::string::npos ? 0 : question.rfind('\n') + 1);
+      EXPECT_FALSE(line.empty());
+      if (name == "calendar" && call["arguments"].contains("date")) {
+        ++calendar_calls;
+        const std::string iso = call["arguments"]["date"];
+        dates_from_question += line.find(iso) != std::string::npos || line.find(iso.substr(0, 4)) != std::string::npos;
+      }
+    }
+  }
+  EXPECT_GT(tools["calculator"], tools["calendar"]);  // 70 / 30
+  EXPECT_GT(tools["calendar"], 20);
+  EXPECT_EQ(tools.size(), 2u);
+  EXPECT_EQ(dates_from_question, calendar_calls);  // the year, at least, is read from the question line
+}
+
 // "session": 2-4 questions in one conversation under one tool list (both tools, every time), a system message at
 // most once and first; every question is answered (a call and its results, then an answer, or a copy).
 TEST(Curriculum, SessionTaskAsksSeveralQuestionsUnderOneToolList) {
@@ -732,6 +788,7 @@ TEST(Curriculum, ParseTaskMix) {
   EXPECT_EQ(parse_task_mix("recall=0.25").recall, 0.25);
   EXPECT_EQ(parse_task_mix("induction_spans=2").induction_spans, 2);
   EXPECT_EQ(parse_task_mix("induction_spans_mixed=3").induction_spans_mixed, 3);
+  EXPECT_EQ(parse_task_mix("arguments=0.5").arguments, 0.5);
   EXPECT_EQ(parse_task_mix("session=0.5").session, 0.5);
   EXPECT_EQ(TaskMix{}.copy, 0);  // the default mix is the one run 1 used
 }
