@@ -608,6 +608,26 @@ TEST(Curriculum, MixedSpanInductionTargetsAreTheItemsThatFollowTheGivenOne) {
   EXPECT_GT(dates, 5);
 }
 
+// Each run of target tokens of `ex`, decoded, with the text decoded from the tokens since the previous run.
+struct TargetRun {
+  std::string before, target;
+};
+std::vector<TargetRun> target_runs(const TokenizedExample& ex, const inference::Tokenizer& tok) {
+  std::vector<TargetRun> out;
+  std::vector<int32_t> run, before;
+  for (size_t k = 0; k <= ex.ids.size(); ++k) {
+    const bool target = k < ex.ids.size() && ex.mask[k];
+    if (target) run.push_back(ex.ids[k]);
+    if (!target && !run.empty()) {
+      out.push_back({tok.decode(before), tok.decode(run)});
+      run.clear();
+      before.clear();
+    }
+    if (!target && k < ex.ids.size()) before.push_back(ex.ids[k]);
+  }
+  return out;
+}
+
 // "recall": a plain document of labelled values, then labels asked; every target is the asked label's value (with
 // the line's end), read from the list above, and only the values are targets.
 TEST(Curriculum, RecallTaskAsksLabelsOfTheListAndTargetsTheirValues) {
@@ -635,34 +655,22 @@ TEST(Curriculum, RecallTaskAsksLabelsOfTheListAndTargetsTheirValues) {
     EXPECT_LE(values.size(), 16u);
     with_paragraph += !line.empty();
     // The targets, decoded run by run, are the values of the labels asked just before them.
-    std::vector<std::string> runs;
-    std::vector<int32_t> run, before;
-    std::string asked_text;
-    for (size_t k = 0; k <= ex.ids.size(); ++k) {
-      const bool target = k < ex.ids.size() && ex.mask[k];
-      if (target) run.push_back(ex.ids[k]);
-      if (!target && !run.empty()) {
-        const std::string question = tok.decode(before);
-        const std::string answer = tok.decode(run);
-        std::string key;
-        if (question.size() > 1 && question.back() == ':') {
-          key = question.substr(question.rfind("code ") + 5);
-          key.pop_back();
-          EXPECT_EQ(answer, " " + values[key] + "\n");
-        } else {
-          ASSERT_GE(question.size(), 3u);
-          EXPECT_EQ(question.substr(question.size() - 3), " is") << question;
-          key = question.substr(question.rfind("The code for ") + 13);
-          key.resize(key.size() - 3);
-          EXPECT_EQ(answer, " " + values[key] + ".\n");
-          ++sentences;
-        }
-        EXPECT_TRUE(values.count(key)) << key;
-        ++questions;
-        run.clear();
-        before.clear();
+    for (const auto& [question, answer] : target_runs(ex, tok)) {
+      std::string key;
+      if (question.size() > 1 && question.back() == ':') {
+        key = question.substr(question.rfind("code ") + 5);
+        key.pop_back();
+        EXPECT_EQ(answer, " " + values[key] + "\n");
+      } else {
+        ASSERT_GE(question.size(), 3u);
+        EXPECT_EQ(question.substr(question.size() - 3), " is") << question;
+        key = question.substr(question.rfind("The code for ") + 13);
+        key.resize(key.size() - 3);
+        EXPECT_EQ(answer, " " + values[key] + ".\n");
+        ++sentences;
       }
-      if (!target && k < ex.ids.size()) before.push_back(ex.ids[k]);
+      EXPECT_TRUE(values.count(key)) << key;
+      ++questions;
     }
   }
   EXPECT_GE(questions, 250);  // 1-6 a document
@@ -687,33 +695,21 @@ TEST(Curriculum, ArgumentsTaskTargetsAreTheCallsOfTheQuestionsBeforeThem) {
     const TokenizedExample ex = gen.example(i);
     ASSERT_EQ(ex.task, "arguments");
     ASSERT_EQ(ex.ids, tok.encode(ex.text, false));
-    std::vector<std::string> runs, before;  // each target run and the text since the previous one
-    std::vector<int32_t> run, context;
-    for (size_t k = 0; k <= ex.ids.size(); ++k) {
-      const bool target = k < ex.ids.size() && ex.mask[k];
-      if (target) run.push_back(ex.ids[k]);
-      if (!target && !run.empty()) {
-        runs.push_back(tok.decode(run));
-        before.push_back(tok.decode(context));
-        run.clear();
-        context.clear();
-      }
-      if (!target && k < ex.ids.size()) context.push_back(ex.ids[k]);
-    }
+    const std::vector<TargetRun> runs = target_runs(ex, tok);
     ASSERT_GE(runs.size(), 4u);
     ASSERT_LE(runs.size(), 8u);
-    for (size_t r = 0; r < runs.size(); ++r) {
+    for (const auto& [before, target] : runs) {
       const std::string suffix = "\n</tool_call>";
-      ASSERT_GT(runs[r].size(), suffix.size());
-      EXPECT_EQ(runs[r].substr(runs[r].size() - suffix.size()), suffix);
-      const auto call = nlohmann::json::parse(runs[r].substr(0, runs[r].size() - suffix.size()));
+      ASSERT_GT(target.size(), suffix.size());
+      EXPECT_EQ(target.substr(target.size() - suffix.size()), suffix);
+      const auto call = nlohmann::json::parse(target.substr(0, target.size() - suffix.size()));
       const std::string name = call.at("name");
       ++tools[name];
       ASSERT_TRUE(call.at("arguments").is_object());
       const std::string prompt = "\n<tool_call>\n";
-      ASSERT_GT(before[r].size(), prompt.size());
-      EXPECT_EQ(before[r].substr(before[r].size() - prompt.size()), prompt);
-      const std::string question = before[r].substr(0, before[r].size() - prompt.size());
+      ASSERT_GT(before.size(), prompt.size());
+      EXPECT_EQ(before.substr(before.size() - prompt.size()), prompt);
+      const std::string question = before.substr(0, before.size() - prompt.size());
       const std::string line = question.substr(question.rfind('\n') == std::string::npos ? 0 : question.rfind('\n') + 1);
       EXPECT_FALSE(line.empty());
       if (name == "calendar" && call["arguments"].contains("date")) {
