@@ -178,7 +178,7 @@ void install_train_data(CLI::App& root) {
   cmd->add_option("--max-tokens", a.max_tokens, "Longest example in tokens (longer draws are replaced; 0 = no limit)")
       ->capture_default_str();
   cmd->add_option("--preamble-words", a.preamble_words,
-                  "Plain documents (induction*, recall) start with a line of 0..N random words, so their content "
+                  "Plain documents (induction*, recall, arguments) start with a line of 0..N random words, so their content "
                   "sits at a random distance from the start (0: none)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

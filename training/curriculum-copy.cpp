@@ -96,9 +96,9 @@ std::string mixed_item(TaskContext& ctx) {
 
 // The line the plain documents put between <|endoftext|> and their content: 0-200 (preamble_max_words) random
 // whole-word tokens from outside the narrow alphabet and a newline (nothing when 0), so the content starts anywhere
-// in the first ~200 positions, among that many unrelated keys. Without it the content always starts right after <|endoftext|>, and
-// what a model learns there stops copying once the string is ~100 tokens further in (run 8, docs/curriculum.md):
-// it never copied in chat, where a question sits 200+ tokens in, after the tool list.
+// in the first ~200 positions, among that many unrelated keys. Without it the content always starts right after
+// <|endoftext|>, and what a model learns there stops copying once the string is ~100 tokens further in (run 8,
+// docs/curriculum.md): it never copied in chat, where a question sits 200+ tokens in, after the tool list.
 std::string preamble(TaskContext& ctx) {
   if (ctx.preamble_max_words == 0) return {};  // no draw either: the documents of earlier runs, byte for byte
   const auto& words = ctx.vocabulary_words;

@@ -1,6 +1,6 @@
 #pragma once
 // Internal to the curriculum: one function per task family (curriculum-calculator.cpp, curriculum-calendar.cpp,
-// curriculum-chat.cpp, curriculum-copy.cpp, curriculum-session.cpp) and the helpers they share (curriculum-tasks.cpp).
+// curriculum-chat.cpp, curriculum-copy.cpp, curriculum-session.cpp, curriculum-arguments.cpp) and the helpers they share (curriculum-tasks.cpp).
 #include <map>
 #include <string>
 #include <vector>

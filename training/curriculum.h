@@ -13,7 +13,8 @@
 // distance), "induction_mixed" (the same with mixed numbers, dates, codes and words), "induction_spans" (random
 // tokens, then spans of them from random places, which only copying by content predicts), "induction_spans_mixed"
 // (the same with mixed items) and "recall" (labelled values "code KEY: VALUE", then labels asked back: recall by
-// label, which passkeys and answers need). Tool
+// label, which passkeys and answers need) and "arguments" (tool questions, each followed by its call: arguments found
+// in the question). Every plain document starts with a preamble line of random words of random length. Tool
 // results come from a ToolCaller, which the CLI implements with the real tools, so the data holds exactly what the
 // tools return.
 //
@@ -73,7 +74,7 @@ struct CurriculumOptions {
   int64_t passkey_max_tokens = 2048;
   // Whole-example limit in tokens (0 = none): a longer draw is replaced by the next draw of the same example.
   int64_t max_tokens = 2304;
-  // Plain documents (induction, spans, recall) start with a line of 0..this many random words, so their content sits
+  // Plain documents (induction*, recall, arguments) start with a line of 0..this many random words, so their content sits
   // at a random distance from the start (0: none, the content right after <|endoftext|>).
   int64_t preamble_max_words = 200;
   // The tools offered to the model, OpenAI function format ({"type": "function", "function": {name, description,
