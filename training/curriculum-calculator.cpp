@@ -43,15 +43,19 @@ struct BinaryOp {
 
 const std::vector<BinaryOp>& binary_ops() {
   static const std::vector<BinaryOp> ops = {
-      {"+", "+", {"+"}, {{"{a} plus {b}", "the sum of {a} and {b}", "{b} added to {a}"}, {"{a} and {b} added together"}}},
-      {"-", "-", {"-", "−"}, {{"{a} minus {b}", "{a} take away {b}", "{b} subtracted from {a}"}, {"{a} less {b}"}}},
+      {"+", "+", {"+"}, {{"{a} plus {b}", "the sum of {a} and {b}", "{b} added to {a}", "{a} increased by {b}", "add {a} and {b}",
+         "{a} with {b} added"}, {"{a} and {b} added together"}}},
+      {"-", "-", {"-", "−"}, {{"{a} minus {b}", "{a} take away {b}", "{b} subtracted from {a}", "{a} decreased by {b}",
+         "the difference of {a} and {b}", "subtract {b} from {a}"}, {"{a} less {b}"}}},
       {"*", "×", {"*", "×", "x"},
-       {{"{a} times {b}", "{a} multiplied by {b}", "the product of {a} and {b}"}, {"{a} multiplied with {b}"}}},
+       {{"{a} times {b}", "{a} multiplied by {b}", "the product of {a} and {b}", "multiply {a} by {b}", "{a} lots of {b}"}, {"{a} multiplied with {b}"}}},
       {"/", "÷", {"/", "÷"},
-       {{"{a} divided by {b}", "the quotient of {a} and {b}", "{a} over {b}"}, {"{a} divided evenly by {b}"}}},
-      {"^", "^", {"^", "**"}, {{"{a} to the power of {b}", "{a} raised to the power {b}"}, {"{a} raised to {b}"}}},
+       {{"{a} divided by {b}", "the quotient of {a} and {b}", "{a} over {b}", "divide {a} by {b}",
+         "{a} shared among {b}"}, {"{a} divided evenly by {b}"}}},
+      {"^", "^", {"^", "**"}, {{"{a} to the power of {b}", "{a} raised to the power {b}", "{a} to the exponent {b}", "{a} with exponent {b}"}, {"{a} raised to {b}"}}},
       {"%", "mod", {"%", "mod"},
-       {{"{a} modulo {b}", "{a} mod {b}", "the remainder of {a} divided by {b}"},
+       {{"{a} modulo {b}", "{a} mod {b}", "the remainder of {a} divided by {b}", "{a} modulus {b}",
+        "the leftover of {a} after dividing by {b}"},
         {"the remainder when {a} is divided by {b}"}}},
   };
   return ops;
@@ -61,7 +65,11 @@ const std::vector<BinaryOp>& binary_ops() {
 const Phrasings kFrames = {
     {"What is {E}?", "What's {E}?", "Compute {E}.", "Calculate {E}", "How much is {E}?", "Please work out {E}.",
      "Can you tell me what {E} is?", "{E} = ?", "Evaluate {E}.", "Solve {E}.", "what is {E}",
-     "Use the calculator: {E}", "I need {E}, please."},
+     "Use the calculator: {E}", "I need {E}, please.", "Find {E}.", "Tell me {E}.", "Work out {E}.",
+     "What do you get for {E}?", "What does {E} equal?", "Result of {E}?", "Determine {E}.", "I want to know {E}.",
+     "{E}?", "Could you compute {E}?", "Would you calculate {E}?", "Do the math: {E}.", "Can you work out {E}?",
+     "Please compute {E}.", "Help me calculate {E}.", "Answer this: {E}", "What is the result of {E}?",
+     "Tell me the answer to {E}.", "{E} is how much?", "Show me {E}.", "What would {E} be?"},
     {"Quick question: what does {E} come to?", "I need the value of {E}.", "Figure out {E} for me, please."}};
 
 Arithmetic binary(TaskContext& ctx) {
@@ -210,6 +218,36 @@ const std::vector<WordProblem>& word_problems(bool held_out) {
       {"My rent is {m} per month. How much do I pay in a year?", "{m} * 12",
        {"You pay {r} per year.", "That is {r} a year."},
        [](TaskContext& ctx) { return std::map<std::string, std::string>{{"m", whole_in(ctx, 300, 5000)}}; }},
+      {"A box holds {b} pencils. How many pencils are in {a} boxes?", "{a} * {b}",
+       {"There are {r} pencils.", "{a} boxes hold {r} pencils."},
+       [](TaskContext& ctx) { return std::map<std::string, std::string>{{"a", whole_in(ctx, 2, 300)}, {"b", whole_in(ctx, 5, 50)}}; }},
+      {"A shop sold {a} shirts on Monday and {b} on Tuesday. How many shirts did it sell?", "{a} + {b}",
+       {"It sold {r} shirts.", "That is {r} shirts in total."},
+       [](TaskContext& ctx) { return std::map<std::string, std::string>{{"a", whole_in(ctx, 1, 900)}, {"b", whole_in(ctx, 1, 900)}}; }},
+      {"I saved {a} dollars and spent {b} of them. How much money is left?", "{a} - {b}",
+       {"You have {r} dollars left.", "{r} dollars are left."},
+       [](TaskContext& ctx) {
+         const int64_t a = ctx.rng.range(20, 20000);
+         return std::map<std::string, std::string>{{"a", std::to_string(a)}, {"b", whole_in(ctx, 1, a)}};
+       }},
+      {"{n} friends share {a} candies equally. How many candies does each friend get?", "{a} / {n}",
+       {"Each friend gets {r} candies.", "That is {r} candies each."},
+       [](TaskContext& ctx) { return std::map<std::string, std::string>{{"a", whole_in(ctx, 10, 5000)}, {"n", whole_in(ctx, 2, 20)}}; }},
+      {"A worker earns {w} dollars an hour. How much does she earn in {h} hours?", "{w} * {h}",
+       {"She earns {r} dollars.", "That comes to {r} dollars."},
+       [](TaskContext& ctx) { return std::map<std::string, std::string>{{"w", price(ctx)}, {"h", whole_in(ctx, 2, 200)}}; }},
+      {"A farm has {a} cows and buys {b} more. How many cows does it have now?", "{a} + {b}",
+       {"The farm has {r} cows.", "It now has {r} cows."},
+       [](TaskContext& ctx) { return std::map<std::string, std::string>{{"a", whole_in(ctx, 5, 3000)}, {"b", whole_in(ctx, 1, 500)}}; }},
+      {"A rope is {a} meters long and I cut off {b} meters. How long is the rope now?", "{a} - {b}",
+       {"The rope is {r} meters long.", "{r} meters remain."},
+       [](TaskContext& ctx) {
+         const int64_t a = ctx.rng.range(10, 2000);
+         return std::map<std::string, std::string>{{"a", std::to_string(a)}, {"b", whole_in(ctx, 1, a - 1)}};
+       }},
+      {"There are {n} classes with {s} students in each. How many students are there?", "{n} * {s}",
+       {"There are {r} students.", "That makes {r} students."},
+       [](TaskContext& ctx) { return std::map<std::string, std::string>{{"n", whole_in(ctx, 2, 80)}, {"s", whole_in(ctx, 10, 45)}}; }},
   };
   static const std::vector<WordProblem> eval = {
       {"A train has {c} cars with {s} seats each. How many seats are there in total?", "{c} * {s}",
@@ -243,12 +281,12 @@ Conversation make_calculator_task(TaskContext& ctx) {
     const auto& problems = word_problems(ctx.eval);
     const WordProblem& p = problems[ctx.rng.below(problems.size())];
     vars = p.vars(ctx);
-    question = fill(p.question, vars);
+    question = chatter(ctx, fill(p.question, vars));
     expression = fill(p.expression, vars);
     answer_template = ctx.rng.pick(p.answers);
   } else {
     const Arithmetic a = draw_arithmetic(ctx);
-    question = capitalize(fill(pick(ctx, kFrames), {{"E", a.phrase}}));
+    question = chatter(ctx, capitalize(fill(pick(ctx, kFrames), {{"E", a.phrase}})));
     expression = a.expression;
     vars = {{"pretty", a.pretty}, {"Phrase", capitalize(a.phrase)}};
     answer_template = ctx.rng.pick(kAnswers);

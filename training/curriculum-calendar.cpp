@@ -101,7 +101,8 @@ Answered weekday_question(TaskContext& ctx) {
   static const Phrasings q = {
       {"What day of the week is {D}?", "Which weekday was {D}?", "What day of the week did {D} fall on?",
        "On which day of the week is {D}?", "Which day of the week will {D} be?", "{D} is which day of the week?",
-       "what weekday is {D}"},
+       "what weekday is {D}", "Which day was {D}?", "Name the weekday of {D}.", "What day is {D}?",
+       "Which day of the week is {D}?"},
       {"Tell me the weekday of {D}.", "{D}: what day of the week is that?"}};
   const DrawnDate d = draw_date(ctx);
   Answered a;
@@ -116,11 +117,13 @@ Answered add_question(TaskContext& ctx) {
   static const Phrasings after = {
       {"What date is {n} {unit} after {D}?", "What is the date {n} {unit} from {D}?", "Add {n} {unit} to {D}.",
        "If today is {D}, what is the date in {n} {unit}?", "Which date comes {n} {unit} after {D}?",
-       "What is {D} plus {n} {unit}?"},
+       "What is {D} plus {n} {unit}?", "What's the date {n} {unit} after {D}?", "Count {n} {unit} on from {D}.",
+       "{D} plus {n} {unit}: which date?", "Move {D} forward by {n} {unit}."},
       {"Starting from {D}, count forward {n} {unit}. Which date do you reach?"}};
   static const Phrasings before = {
       {"What date was {n} {unit} before {D}?", "What is {D} minus {n} {unit}?",
-       "Which date is {n} {unit} earlier than {D}?", "If today is {D}, what was the date {n} {unit} ago?"},
+       "Which date is {n} {unit} earlier than {D}?", "If today is {D}, what was the date {n} {unit} ago?",
+       "What's the date {n} {unit} before {D}?", "Subtract {n} {unit} from {D}.", "Move {D} back by {n} {unit}."},
       {"Go back {n} {unit} from {D}. What date is it?"}};
   static const std::vector<std::string> answers = {"{n} {unit} {direction} {D} is {date}, a {weekday}.",
                                                    "The date is {date} ({weekday}).", "It is {date}.",
@@ -147,10 +150,12 @@ Answered diff_question(TaskContext& ctx) {
   static const Phrasings days = {
       {"How many days are there between {D1} and {D2}?", "How many days from {D1} to {D2}?",
        "How many days passed between {D1} and {D2}?", "How long is it from {D1} until {D2}, in days?",
-       "Count the days from {D1} to {D2}."},
+       "Count the days from {D1} to {D2}.", "Days between {D1} and {D2}?",
+       "How many days does it take to get from {D1} to {D2}?", "What's the gap in days between {D1} and {D2}?"},
       {"What is the number of days separating {D1} and {D2}?"}};
   static const Phrasings weeks = {{"How many weeks are there between {D1} and {D2}?",
-                                   "How many weeks from {D1} to {D2}?"},
+                                   "How many weeks from {D1} to {D2}?", "Weeks between {D1} and {D2}?",
+                                   "What's the gap in weeks between {D1} and {D2}?"},
                                   {"In weeks, how far apart are {D1} and {D2}?"}};
   const DrawnDate d1 = draw_date(ctx);
   const DrawnDate d2 = ctx.rng.chance(0.5) ? later_date(ctx, d1, 1, 400) : later_date(ctx, d1, 1, 20000);
@@ -173,7 +178,7 @@ Answered diff_question(TaskContext& ctx) {
 Answered business_days_question(TaskContext& ctx) {
   static const Phrasings q = {{"How many business days are there from {D1} to {D2}?",
                                "How many working days are between {D1} and {D2}?",
-                               "Count the weekdays from {D1} up to {D2}."},
+                               "Count the weekdays from {D1} up to {D2}.", "Business days between {D1} and {D2}?"},
                               {"How many workdays lie between {D1} and {D2}?"}};
   const DrawnDate d1 = draw_date(ctx);
   const DrawnDate d2 = later_date(ctx, d1, 1, 120);
@@ -189,7 +194,8 @@ Answered business_days_question(TaskContext& ctx) {
 
 Answered iso_week_question(TaskContext& ctx) {
   static const Phrasings q = {{"What ISO week is {D} in?", "Which week number is {D}?",
-                               "What is the ISO week number of {D}?"},
+                               "What is the ISO week number of {D}?", "ISO week of {D}?",
+                               "Which ISO week contains {D}?"},
                               {"In which calendar week does {D} fall?"}};
   const DrawnDate d = draw_date(ctx);
   Answered a;
@@ -237,7 +243,7 @@ DrawnDate draw_date(TaskContext& ctx) {
 Conversation make_calendar_task(TaskContext& ctx) {
   Conversation c = start_conversation(ctx, "calendar", true, 0.5);
   Answered a = calendar_question(ctx);
-  c.messages.push_back({{"role", "user"}, {"content", a.question}});
+  c.messages.push_back({{"role", "user"}, {"content", chatter(ctx, a.question)}});
   c.messages.push_back({{"role", "assistant"}, {"content", ""}, {"tool_calls", {tool_call("calendar", a.arguments)}}});
   const nlohmann::json result = call_tool(ctx, "calendar", a.arguments);
   add_tool_message(c, result);
@@ -257,7 +263,8 @@ Conversation make_multi_task(TaskContext& ctx) {
                                 {"I have two things to ask: the value of {E}, and the weekday of {D}."}};
     const DrawnDate d = draw_date(ctx);
     const ojson cal = {{"operation", "weekday"}, {"date", d.iso}};
-    c.messages.push_back({{"role", "user"}, {"content", capitalize(fill(pick(ctx, q), {{"E", e1.phrase}, {"D", d.written}}))}});
+    c.messages.push_back(
+        {{"role", "user"}, {"content", chatter(ctx, capitalize(fill(pick(ctx, q), {{"E", e1.phrase}, {"D", d.written}})))}});
     c.messages.push_back({{"role", "assistant"},
                           {"content", ""},
                           {"tool_calls", {tool_call("calculator", calc1), tool_call("calendar", cal)}}});
@@ -275,7 +282,7 @@ Conversation make_multi_task(TaskContext& ctx) {
     const Arithmetic e2 = draw_arithmetic(ctx);
     const ojson calc2 = {{"expression", e2.expression}};
     c.messages.push_back(
-        {{"role", "user"}, {"content", capitalize(fill(pick(ctx, q), {{"E1", e1.phrase}, {"E2", e2.phrase}}))}});
+        {{"role", "user"}, {"content", chatter(ctx, capitalize(fill(pick(ctx, q), {{"E1", e1.phrase}, {"E2", e2.phrase}})))}});
     c.messages.push_back({{"role", "assistant"},
                           {"content", ""},
                           {"tool_calls", {tool_call("calculator", calc1), tool_call("calculator", calc2)}}});

@@ -36,6 +36,43 @@ std::string capitalize(std::string text) {
   return text;
 }
 
+namespace {
+
+// A capitalized sentence of 2-6 random vocabulary words, e.g. "Harbor violet seven lemon."
+std::string random_sentence(TaskContext& ctx) {
+  std::string out;
+  for (int64_t n = ctx.rng.range(2, 6); n > 0; --n) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(ctx.rng.pick(ctx.vocabulary_words));
+  }
+  out.push_back('.');
+  return capitalize(out);
+}
+
+}  // namespace
+
+std::string chatter(TaskContext& ctx, std::string question) {
+  if (ctx.eval || !ctx.rng.chance(0.4)) return question;
+  static const std::vector<std::string> leads = {
+      "Hi!", "Hello.", "Hey.", "Hi there.", "Good morning!", "Good evening.", "Okay.", "OK, next one.",
+      "Another one.", "One more.", "Next:", "Help me with this.", "I'm doing my homework.", "I'm checking a bill.",
+      "My friend asked me this.", "Sorry to bother you.", "Thanks for the last answer.", "Here goes.", "Hmm.",
+      "Let me ask something.", "I was wondering.", "This is for work.", "Simple one.", "A small task:", "Math time."};
+  static const std::vector<std::string> tails = {
+      "Thanks!", "Thank you.", "Thanks a lot.", "Cheers.", "I appreciate it.", "No rush.", "It's for a report.",
+      "Just the number is fine.", "Short answer, please.", "I want to double-check."};
+  const uint64_t where = ctx.rng.below(3);  // 0: before, 1: after, 2: both
+  if (where != 1) {
+    std::string lead = ctx.rng.chance(0.25) ? random_sentence(ctx) : ctx.rng.pick(leads);
+    question = lead.append(" ").append(question);
+  }
+  if (where != 0) {
+    std::string tail = ctx.rng.chance(0.25) ? random_sentence(ctx) : ctx.rng.pick(tails);
+    question.append(" ").append(tail);
+  }
+  return question;
+}
+
 std::string scaled_text(int64_t value, int decimals) {
   if (decimals <= 0) return std::to_string(value);
   const bool negative = value < 0;

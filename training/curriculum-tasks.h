@@ -47,6 +47,12 @@ std::string fill(const std::string& text, const std::map<std::string, std::strin
 // Upper-cases the first byte when it is an ASCII letter.
 std::string capitalize(std::string text);
 
+// The train split's chatter around a user's question: with probability 0.4, a lead-in before it and/or a remark after
+// it (greetings, context, thanks, or a few random words), from lists that share no phrase with the held-out
+// phrasings, so that a question's numbers and dates are found whatever words surround them. The eval split returns
+// `question` unchanged and draws nothing.
+std::string chatter(TaskContext& ctx, std::string question);
+
 // Integer / fixed-point text: scaled_text(-1234, 2) = "-12.34".
 std::string scaled_text(int64_t value, int decimals);
 

@@ -290,7 +290,10 @@ TEST(Curriculum, EvalSplitUsesOtherSeedsAndHeldOutPhrasings) {
   const CurriculumGenerator eval(options(21, CurriculumSplit::eval), fake_tool, nullptr);
   const std::vector<std::string> held_out = {"Quick question: what does", "I need the value of",
                                              "Figure out", "Tell me the weekday of", "Hey there!",
-                                             "Which number is the pass key?", "the remainder when"};
+                                             "Which number is the pass key?", "the remainder when",
+                                             "divided evenly by", "for me, please", "separating", "count forward",
+                                             "Go back", "how far apart", "workdays", "calendar week",
+                                             "multiplied with", "come to?"};
   std::set<std::string> train_users, eval_users;
   int held_out_in_eval = 0;
   for (uint64_t i = 0; i < 600; ++i) {
@@ -311,6 +314,34 @@ TEST(Curriculum, EvalSplitUsesOtherSeedsAndHeldOutPhrasings) {
   int shared = 0;
   for (const auto& u : eval_users) shared += train_users.count(u) ? 1 : 0;
   EXPECT_LT(shared, 20);  // only tiny fixed exchanges could coincide, and eval has its own
+}
+
+// Train questions come with chatter around them some of the time (a lead-in, a remark after, or both), so the
+// numbers are found whatever surrounds them; eval questions never do, so the held-out split stays as it was.
+TEST(Curriculum, TrainQuestionsSometimesHaveChatterEvalOnesNever) {
+  CurriculumOptions train_options = options(33), eval_options = options(33, CurriculumSplit::eval);
+  train_options.mix = eval_options.mix = parse_task_mix("calculator=0.6,calendar=0.4");
+  const CurriculumGenerator train(train_options, fake_tool, nullptr);
+  const CurriculumGenerator eval(eval_options, fake_tool, nullptr);
+  const std::vector<std::string> leads = {"Hi!", "Hello.", "Okay.", "Another one.", "One more.", "Hmm.", "Math time."};
+  const std::vector<std::string> tails = {"Thanks!", "Thank you.", "Cheers.", "No rush.", "I want to double-check."};
+  auto count = [&](const CurriculumGenerator& gen, int& led, int& tailed) {
+    for (uint64_t i = 0; i < 400; ++i)
+      for (const auto& m : gen.conversation(i).messages) {
+        if (m["role"] != "user") continue;
+        const std::string u = m["content"];
+        for (const auto& l : leads) led += u.rfind(l + " ", 0) == 0;
+        for (const auto& t : tails) tailed += u.size() > t.size() && u.compare(u.size() - t.size() - 1, t.size() + 1, " " + t) == 0;
+      }
+  };
+  int train_led = 0, train_tailed = 0, eval_led = 0, eval_tailed = 0;
+  count(train, train_led, train_tailed);
+  count(eval, eval_led, eval_tailed);
+  // 400 questions x 0.4 chatter x 2/3 lead (or tail) x ~0.75 from the word lists x 7/25 (5/10) of the lists named.
+  EXPECT_GT(train_led, 10);
+  EXPECT_GT(train_tailed, 20);
+  EXPECT_EQ(eval_led, 0);
+  EXPECT_EQ(eval_tailed, 0);
 }
 
 // The copy task's answer is never guessable from the wording: it is a string that appears verbatim in the user's
