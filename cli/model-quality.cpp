@@ -97,7 +97,8 @@ void note_failure(QualityReport& report, const std::string& kind, const std::str
 
 json QualityReport::to_json() const {
   auto rate = [](int64_t n, int64_t d) { return d > 0 ? static_cast<double>(n) / static_cast<double>(d) : 0.0; };
-  json j = {{"tool_examples", tool_total},
+  json j = {{"split", split},
+            {"tool_examples", tool_total},
             {"format_valid", rate(format_ok, tool_total)},
             {"right_call", rate(call_ok, tool_total)},
             {"exact_arguments", rate(exact_args, tool_total)},
@@ -113,7 +114,8 @@ json QualityReport::to_json() const {
 }
 
 std::string QualityReport::markdown() const {
-  std::string out = "| metric | result |\n| --- | ---: |\n";
+  std::string out = "| metric (" + std::string(split == "eval" ? "held-out split" : "train split, a diagnostic") +
+                    ") | result |\n| --- | ---: |\n";
   const std::string kv_label = kv.is_null() ? "full cache" : "KV " + kv.dump();
   out += "| valid tool-call format | " + pct(format_ok, tool_total) + " (" + std::to_string(format_ok) + "/" +
          std::to_string(tool_total) + ") |\n";
@@ -158,9 +160,10 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
 
   QualityReport report;
   report.kv = options.kv;
+  report.split = options.train_split ? "train" : "eval";
   training::CurriculumOptions tool_options;
   tool_options.seed = options.seed;
-  tool_options.split = training::CurriculumSplit::eval;
+  tool_options.split = (options.train_split ? training::CurriculumSplit::train : training::CurriculumSplit::eval);
   tool_options.mix = training::parse_task_mix("calculator=0.45,calendar=0.25,multi=0.05");
   tool_options.tools = offered;
   tool_options.max_tokens = 0;
@@ -257,7 +260,7 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
   for (int64_t length : options.passkey_lengths) {
     training::CurriculumOptions o;
     o.seed = options.seed;
-    o.split = training::CurriculumSplit::eval;
+    o.split = (options.train_split ? training::CurriculumSplit::train : training::CurriculumSplit::eval);
     o.mix = training::parse_task_mix("passkey=1");
     o.passkey_min_tokens = o.passkey_max_tokens = length;
     o.max_tokens = 0;

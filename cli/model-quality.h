@@ -16,6 +16,7 @@ struct QualityOptions {
   int64_t passkey_examples = 20;    // per passkey length
   std::vector<int64_t> passkey_lengths = {1024, 2048};  // context tokens
   uint64_t seed = 1;                // the curriculum seed (the eval split is drawn from its own streams)
+  bool train_split = false;         // draw the questions from the train split (a diagnostic: skill vs held-out phrasings)
   nlohmann::json kv;                // the local provider's `kv:` settings (every prompt; relative filters: the model dir); null = full cache
   std::string device = "cpu";
   std::function<void(const std::string& line)> progress;  // one line per finished example (may be empty)
@@ -23,6 +24,7 @@ struct QualityOptions {
 
 // Rates in [0, 1] with their counts; `failures` holds a few examples of each kind of miss.
 struct QualityReport {
+  std::string split = "eval";  // the curriculum split the questions came from: "eval" (held out) or "train"
   int64_t tool_total = 0;
   int64_t format_ok = 0;   // >= 1 call and every <tool_call> block parsed as {"name", "arguments": {...}}
   int64_t call_ok = 0;     // right tools, and arguments whose tool results equal the reference calls' results

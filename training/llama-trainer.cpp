@@ -250,18 +250,27 @@ TrainBatch make_batch(const std::vector<const TrainExample*>& examples, int64_t 
                       const torch::Device& device, float context_weight) {
   if (examples.empty()) throw std::invalid_argument("make_batch: no examples");
   if (seq_len < 2) throw std::invalid_argument("make_batch: seq_len must be at least 2");
-  // rows[r] = list of (example, length) laid into row r.
+  // rows[r] = list of (example, length) laid into row r. Packing is first-fit decreasing: the longest examples
+  // first, each into the first row with room, so that fewer rows (less padding) carry the same tokens.
   std::vector<std::vector<std::pair<const TrainExample*, int64_t>>> rows;
   std::vector<int64_t> used;
-  for (const auto* e : examples) {
+  std::vector<const TrainExample*> order(examples.begin(), examples.end());
+  if (pack)
+    std::stable_sort(order.begin(), order.end(),
+                     [](const TrainExample* a, const TrainExample* b) { return a->ids.size() > b->ids.size(); });
+  for (const auto* e : order) {
     const int64_t n = std::min<int64_t>(seq_len, static_cast<int64_t>(e->ids.size()));
     if (n == 0) continue;
-    if (!pack || rows.empty() || used.back() + n > seq_len) {
+    size_t row = rows.size();
+    if (pack)
+      for (size_t r = 0; r < rows.size() && row == rows.size(); ++r)
+        if (used[r] + n <= seq_len) row = r;
+    if (row == rows.size()) {
       rows.emplace_back();
       used.push_back(0);
     }
-    rows.back().emplace_back(e, n);
-    used.back() += n;
+    rows[row].emplace_back(e, n);
+    used[row] += n;
   }
   if (rows.empty()) throw std::invalid_argument("make_batch: every example is empty");
   const int64_t B = static_cast<int64_t>(rows.size());

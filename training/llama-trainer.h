@@ -84,8 +84,9 @@ struct TrainExample {
 };
 
 // Rows from examples. Each example is cut to seq_len tokens. pack = false: one example per row, padded to the
-// longest row. pack = true: whole examples are laid greedily, in order, into rows of at most seq_len tokens
-// (attention never crosses examples; positions restart), padded to the longest row. `context_weight` > 0 also counts
+// longest row. pack = true: whole examples are laid first-fit decreasing (longest first, each into the first row
+// with room) into rows of at most seq_len tokens (attention never crosses examples; positions restart), padded to the
+// longest row. `context_weight` > 0 also counts
 // the predictions of non-target tokens (mask 0) of each example in the loss, with that weight (targets weigh 1).
 TrainBatch make_batch(const std::vector<const TrainExample*>& examples, int64_t seq_len, bool pack,
                       const torch::Device& device = torch::kCPU, float context_weight = 0.0f);

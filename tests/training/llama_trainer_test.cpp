@@ -16,6 +16,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace chorus::training {
@@ -102,8 +103,8 @@ TEST_P(ExportMatchesEngine, LogitsEqualInferenceModelAndReference) {
     auto packed = make_batch({&a, &b}, 32, true);
     ASSERT_EQ(packed.ids.size(0), 1);
     auto logits = m.forward(packed.ids, packed.positions, packed.segments)[0];
-    auto alone = m.forward(torch::tensor(b.ids).unsqueeze(0))[0];
-    EXPECT_LE((logits.narrow(0, 7, 9) - alone).abs().max().item<double>(), 1e-5);
+    auto alone = m.forward(torch::tensor(a.ids).unsqueeze(0))[0];  // b (longer) is laid first
+    EXPECT_LE((logits.narrow(0, 9, 7) - alone).abs().max().item<double>(), 1e-5);
   }
 
   std::string why;
@@ -144,18 +145,43 @@ TEST(LlamaTrainer, LongAndPackedRowsMatchAcrossQueryBlocks) {
   ASSERT_GE(packed.ids.size(0), 2);
   auto logits = m.forward(packed.ids, packed.positions, packed.segments);
   auto seg = packed.segments.contiguous();
-  size_t next = 0;
+  auto packed_ids = packed.ids.contiguous();
+  std::set<size_t> seen;
   for (int64_t r = 0; r < seg.size(0); ++r) {
     int64_t t = 0;
     while (t < seg.size(1) && seg[r][t].item<int64_t>() >= 0) {
-      const int64_t n = static_cast<int64_t>(examples.at(next).ids.size());
-      auto alone = m.forward(torch::tensor(examples[next].ids).unsqueeze(0))[0];
-      EXPECT_LE((logits[r].narrow(0, t, n) - alone).abs().max().item<double>(), 1e-5) << "example " << next;
+      // Which example starts here: the one whose tokens these are (every example's sequence differs).
+      size_t k = 0;
+      while (k < examples.size() &&
+             (seen.count(k) || t + static_cast<int64_t>(examples[k].ids.size()) > seg.size(1) ||
+              !torch::equal(packed_ids[r].narrow(0, t, static_cast<int64_t>(examples[k].ids.size())),
+                            torch::tensor(examples[k].ids))))
+        ++k;
+      ASSERT_LT(k, examples.size()) << "row " << r << " position " << t << " holds no example whole";
+      seen.insert(k);
+      const int64_t n = static_cast<int64_t>(examples[k].ids.size());
+      auto alone = m.forward(torch::tensor(examples[k].ids).unsqueeze(0))[0];
+      EXPECT_LE((logits[r].narrow(0, t, n) - alone).abs().max().item<double>(), 1e-5) << "example " << k;
       t += n;
-      ++next;
     }
   }
-  EXPECT_EQ(next, examples.size());
+  EXPECT_EQ(seen.size(), examples.size());
+  EXPECT_EQ(packed.tokens, 630);
+}
+
+// Packing is first-fit decreasing: 700, 500, 700, 500 tokens fill two rows of 1,280 (laid in order, greedily, they
+// would take three), and every token and target is kept.
+TEST(LlamaTrainer, PackingFillsRowsFirstFitDecreasing) {
+  std::vector<TrainExample> examples;
+  for (int64_t n : {700, 500, 700, 500}) examples.push_back({sequence(n, 1), std::vector<uint8_t>(static_cast<size_t>(n), 1)});
+  std::vector<const TrainExample*> group;
+  for (const auto& e : examples) group.push_back(&e);
+  const auto packed = make_batch(group, 1280, true);
+  EXPECT_EQ(packed.ids.size(0), 2);
+  EXPECT_EQ(packed.ids.size(1), 1200);
+  EXPECT_EQ(packed.tokens, 2400);
+  EXPECT_EQ(packed.targets, 2396);  // each example's first token is predicted by nothing
+  EXPECT_EQ(make_batch(group, 1280, false).ids.size(0), 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, ExportMatchesEngine,
