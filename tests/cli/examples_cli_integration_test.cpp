@@ -35,6 +35,10 @@ TEST(Examples, CheckAndRunToTheirDocumentedAnswers) {
       {"inot_reasoning.yaml", "cot", "5"},
       {"debate.yaml", "debate", "5"},
       {"lang2logic.yaml", "solve", "720"},
+      {"math_desk.yaml", "answer",
+       "1. What is 37 times 12?\n   → 37 × 12 = 444.\n2. What day of the week is 2024-07-04?\n   → 2024-07-04 is a "
+       "Thursday.\n3. How many days are there between 2024-01-01 and 2024-03-01?\n   → There are 60 days between "
+       "2024-01-01 and 2024-03-01.\n4. What is 15% of 240?\n   → 15% of 240 is 36."},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.file);
@@ -62,6 +66,33 @@ TEST(Examples, AthenaMathJournalsTheSchemaErrorAndTheCorrectedConcurrentCalls) {
   for (const auto& effect : record["effects"])
     if (effect["kind"] == "tool") statuses.push_back(effect["result"]["status"]);
   EXPECT_EQ(statuses, (std::vector<std::string>{"invalid_arguments", "ok", "ok"})) << shown.out.substr(0, 3000);
+}
+
+// The math desk's planner sends each question to its own tool-user instance; each makes one real tool call, whose
+// journaled result is what the canned answer states.
+TEST(Examples, MathDeskSendsEachQuestionToAToolUserThatCallsOneTool) {
+  TempDir dir("examples");
+  const std::string store = (dir / "runs.db").string();
+  auto run = run_chorus({"run", example("math_desk.yaml"), "--store", store, "--quiet"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto listed = run_chorus({"runs", "list", "--store", store, "--json"});
+  const std::string id = json::parse(listed.out)[0]["id"];
+  auto shown = run_chorus({"runs", "show", id, "--store", store, "--json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const json record = json::parse(shown.out);
+  std::vector<std::string> keys, results;
+  for (const auto& effect : record["effects"]) {
+    if (effect["kind"] != "tool") continue;
+    keys.push_back(effect["key"]);
+    const json& r = effect["result"]["result"];
+    results.push_back(r.contains("text") ? r["text"].get<std::string>()
+                      : r.contains("weekday") ? r["weekday"].get<std::string>()
+                                              : std::to_string(r["days"].get<int>()));
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"answer#1/send:athena#1/tool#2", "answer#1/send:athena#2/tool#2",
+                                            "answer#1/send:athena#3/tool#2", "answer#1/send:athena#4/tool#2"}))
+      << shown.out.substr(0, 3000);
+  EXPECT_EQ(results, (std::vector<std::string>{"444", "Thursday", "60", "36"}));
 }
 
 TEST(Examples, EvalOnTheSampleDatasets) {
