@@ -721,7 +721,7 @@ TEST(Curriculum, ArgumentsTaskTargetsAreTheCallsOfTheQuestionsBeforeThem) {
   o.mix = parse_task_mix("arguments=1");
   const CurriculumGenerator gen(o, fake_tool, &tok);
   std::map<std::string, int> tools;
-  int dates_from_question = 0, calendar_calls = 0;
+  int dates_from_question = 0, calendar_calls = 0, two_calls = 0;
   for (uint64_t i = 0; i < 40; ++i) {
     const TokenizedExample ex = gen.example(i);
     ASSERT_EQ(ex.task, "arguments");
@@ -733,10 +733,19 @@ TEST(Curriculum, ArgumentsTaskTargetsAreTheCallsOfTheQuestionsBeforeThem) {
       const std::string suffix = "\n</tool_call>";
       ASSERT_GT(target.size(), suffix.size());
       EXPECT_EQ(target.substr(target.size() - suffix.size()), suffix);
-      const auto call = nlohmann::json::parse(target.substr(0, target.size() - suffix.size()));
+      // One call, or two (the multi task) joined as the chat template joins them.
+      std::vector<nlohmann::json> calls;
+      const std::string body = target.substr(0, target.size() - suffix.size()), between = suffix + "\n<tool_call>\n";
+      const size_t join = body.find(between);
+      calls.push_back(nlohmann::json::parse(body.substr(0, join)));
+      if (join != std::string::npos) calls.push_back(nlohmann::json::parse(body.substr(join + between.size())));
+      two_calls += calls.size() == 2;
+      const nlohmann::json& call = calls[0];
       const std::string name = call.at("name");
-      ++tools[name];
-      ASSERT_TRUE(call.at("arguments").is_object());
+      for (const auto& c : calls) {
+        ++tools[c.at("name").get<std::string>()];
+        ASSERT_TRUE(c.at("arguments").is_object());
+      }
       const std::string prompt = "\n<tool_call>\n";
       ASSERT_GT(before.size(), prompt.size());
       EXPECT_EQ(before.substr(before.size() - prompt.size()), prompt);
@@ -750,8 +759,9 @@ TEST(Curriculum, ArgumentsTaskTargetsAreTheCallsOfTheQuestionsBeforeThem) {
       }
     }
   }
-  EXPECT_GT(tools["calculator"], tools["calendar"]);  // 70 / 30
+  EXPECT_GT(tools["calculator"], tools["calendar"]);  // 65% calculator, 25% calendar, 10% two calls
   EXPECT_GT(tools["calendar"], 20);
+  EXPECT_GT(two_calls, 5);
   EXPECT_EQ(tools.size(), 2u);
   EXPECT_EQ(dates_from_question, calendar_calls);  // the year, at least, is read from the question line
 }
