@@ -343,8 +343,8 @@ TEST(BpeTrainer, TrainedTokenizerEncodesLikeHuggingFace) {
   EXPECT_EQ(matched, lines.size());
 }
 
-// The tokenizer `scripts/train-chorus-tiny` trains on the curriculum (vocab 3,192, digit groups of 3) on 141 texts
-// it was not trained on, against the ids of @huggingface/tokenizers (tests/data/chorus-tiny/README.md).
+// The tokenizer `scripts/train-chorus-tiny` trained on the curriculum up to run 8 (vocab 3,192, digit groups of 3)
+// on 141 texts it was not trained on, against the ids of @huggingface/tokenizers (tests/data/chorus-tiny/README.md).
 TEST(BpeTrainer, CurriculumTokenizerEncodesLikeHuggingFace) {
   const auto dir = testing::test_data_dir() / "chorus-tiny";
   auto tokenizer = Tokenizer::from_file(dir / "tokenizer.json");
