@@ -52,34 +52,34 @@ TEST(Examples, CheckAndRunToTheirDocumentedAnswers) {
   }
 }
 
-TEST(Examples, AthenaMathJournalsTheSchemaErrorAndTheCorrectedConcurrentCalls) {
+// Runs an example into a fresh store and returns its stored record (`chorus runs show RUN --json`); null on failure.
+json run_and_show(const std::string& file) {
   TempDir dir("examples");
   const std::string store = (dir / "runs.db").string();
-  auto run = run_chorus({"run", example("athena_math.yaml"), "--store", store, "--quiet"});
-  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto run = run_chorus({"run", example(file), "--store", store, "--quiet"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
   auto listed = run_chorus({"runs", "list", "--store", store, "--json"});
-  const std::string id = json::parse(listed.out)[0]["id"];
-  auto shown = run_chorus({"runs", "show", id, "--store", store, "--json"});
-  ASSERT_EQ(shown.exit_code, 0) << shown.err;
-  const json record = json::parse(shown.out);
+  const json runs = json::parse(listed.out, nullptr, false);
+  if (run.exit_code != 0 || !runs.is_array() || runs.empty()) return nullptr;
+  auto shown = run_chorus({"runs", "show", runs[0]["id"], "--store", store, "--json"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  return json::parse(shown.out, nullptr, false);
+}
+
+TEST(Examples, AthenaMathJournalsTheSchemaErrorAndTheCorrectedConcurrentCalls) {
+  const json record = run_and_show("athena_math.yaml");
+  ASSERT_TRUE(record.is_object());
   std::vector<std::string> statuses;
   for (const auto& effect : record["effects"])
     if (effect["kind"] == "tool") statuses.push_back(effect["result"]["status"]);
-  EXPECT_EQ(statuses, (std::vector<std::string>{"invalid_arguments", "ok", "ok"})) << shown.out.substr(0, 3000);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"invalid_arguments", "ok", "ok"})) << record.dump().substr(0, 3000);
 }
 
 // The math desk's planner sends each question to its own tool-user instance; each makes one real tool call, whose
 // journaled result is what the canned answer states.
 TEST(Examples, MathDeskSendsEachQuestionToAToolUserThatCallsOneTool) {
-  TempDir dir("examples");
-  const std::string store = (dir / "runs.db").string();
-  auto run = run_chorus({"run", example("math_desk.yaml"), "--store", store, "--quiet"});
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-  auto listed = run_chorus({"runs", "list", "--store", store, "--json"});
-  const std::string id = json::parse(listed.out)[0]["id"];
-  auto shown = run_chorus({"runs", "show", id, "--store", store, "--json"});
-  ASSERT_EQ(shown.exit_code, 0) << shown.err;
-  const json record = json::parse(shown.out);
+  const json record = run_and_show("math_desk.yaml");
+  ASSERT_TRUE(record.is_object());
   std::vector<std::string> keys, results;
   for (const auto& effect : record["effects"]) {
     if (effect["kind"] != "tool") continue;
@@ -91,7 +91,7 @@ TEST(Examples, MathDeskSendsEachQuestionToAToolUserThatCallsOneTool) {
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"answer#1/send:athena#1/tool#2", "answer#1/send:athena#2/tool#2",
                                             "answer#1/send:athena#3/tool#2", "answer#1/send:athena#4/tool#2"}))
-      << shown.out.substr(0, 3000);
+      << record.dump().substr(0, 3000);
   EXPECT_EQ(results, (std::vector<std::string>{"444", "Thursday", "60", "36"}));
 }
 
