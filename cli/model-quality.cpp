@@ -161,9 +161,11 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
   QualityReport report;
   report.kv = options.kv;
   report.split = options.train_split ? "train" : "eval";
+  const training::CurriculumSplit split =
+      options.train_split ? training::CurriculumSplit::train : training::CurriculumSplit::eval;
   training::CurriculumOptions tool_options;
   tool_options.seed = options.seed;
-  tool_options.split = (options.train_split ? training::CurriculumSplit::train : training::CurriculumSplit::eval);
+  tool_options.split = split;
   tool_options.mix = training::parse_task_mix("calculator=0.45,calendar=0.25,multi=0.05");
   tool_options.tools = offered;
   tool_options.max_tokens = 0;
@@ -260,7 +262,7 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
   for (int64_t length : options.passkey_lengths) {
     training::CurriculumOptions o;
     o.seed = options.seed;
-    o.split = (options.train_split ? training::CurriculumSplit::train : training::CurriculumSplit::eval);
+    o.split = split;
     o.mix = training::parse_task_mix("passkey=1");
     o.passkey_min_tokens = o.passkey_max_tokens = length;
     o.max_tokens = 0;
