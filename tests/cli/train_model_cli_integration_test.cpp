@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace chorus::testing {
@@ -219,6 +220,60 @@ TEST(TrainModelCli, BadInputIsOneLineAndExitOne) {
   auto no_config = run_chorus({"train", "model", "--data", (tmp / "bad.jsonl").string(), "--out", (tmp / "o").string()});
   EXPECT_EQ(no_config.exit_code, 1);
   EXPECT_NE(no_config.err.find("--config FILE or --preset NAME"), std::string::npos) << no_config.err;
+}
+
+}  // namespace
+}  // namespace chorus::testing
+
+namespace chorus::testing {
+namespace {
+
+// The (x, y) pixel coordinates of the polyline of the series named `name` in an SVG chart.
+std::vector<std::pair<double, double>> series_points(const std::string& svg, const std::string& name) {
+  std::vector<std::pair<double, double>> out;
+  const auto at = svg.find("data-name=\"" + name + "\"");
+  if (at == std::string::npos) return out;
+  const auto begin = svg.find("points=\"", at) + 8, end = svg.find('"', begin);
+  std::istringstream points(svg.substr(begin, end - begin));
+  std::string pair;
+  while (points >> pair) {
+    const auto comma = pair.find(',');
+    out.emplace_back(std::stod(pair.substr(0, comma)), std::stod(pair.substr(comma + 1)));
+  }
+  return out;
+}
+
+// scripts/train-chorus-tiny appends its stages' logs into one file whose steps restart at each stage; the plot
+// draws the second stage after the first instead of on top of it.
+TEST(TrainPlotCli, DrawsAStagedLogStageAfterStage) {
+  TempDir dir("train-plot");
+  std::string log;
+  for (int stage = 0; stage < 2; ++stage)
+    for (int step = 1; step <= 8; ++step) {
+      log += nlohmann::json{{"step", step}, {"loss", 4.0 - 2 * stage}}.dump() + "\n";
+      if (step % 4 == 0) log += nlohmann::json{{"step", step}, {"eval_loss", 3.5 - 2 * stage}}.dump() + "\n";
+    }
+  std::ofstream(dir / "log.jsonl") << log;
+  const std::string svg_file = (dir / "loss.svg").string();
+  auto r = run_chorus({"train", "plot", "--log", (dir / "log.jsonl").string(), "--out", svg_file, "--smooth", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::stringstream svg;
+  svg << std::ifstream(svg_file).rdbuf();
+  EXPECT_NE(svg.str().find("the 2 stages one after another"), std::string::npos) << svg.str();
+  std::set<double> eval_xs;
+  for (const auto& p : series_points(svg.str(), "held-out loss")) eval_xs.insert(p.first);
+  EXPECT_EQ(eval_xs.size(), 4u) << "four distinct steps 4, 8, 12, 16\n" << svg.str();
+  // The training loss is averaged within a stage: 4 in the first, 2 in the second, never a blend of both.
+  const auto train = series_points(svg.str(), "training loss (mean of 4 steps)");
+  std::set<double> train_xs, train_ys;
+  for (const auto& p : train) train_xs.insert(p.first), train_ys.insert(p.second);
+  EXPECT_EQ(train_xs.size(), 16u) << svg.str();
+  EXPECT_EQ(train_ys.size(), 2u) << svg.str();
+
+  std::ofstream(dir / "bad.jsonl") << "{\"loss\": 1}\n";
+  auto bad = run_chorus({"train", "plot", "--log", (dir / "bad.jsonl").string(), "--out", svg_file});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("bad.jsonl:1: not a training log line"), std::string::npos) << bad.err;
 }
 
 }  // namespace
