@@ -162,6 +162,41 @@ void list_runs(const std::string& store_flag, int limit, bool as_json) {
   print_table(rows);
 }
 
+// A journaled tool call's result in one line: the tool's `text` (or its result JSON), or the error.
+std::string tool_result_summary(const nlohmann::json& result) {
+  constexpr size_t kMax = 72;
+  std::string text;
+  if (result.value("status", "") == "ok" && result.contains("result")) {
+    const auto& r = result["result"];
+    text = r.is_object() && r.contains("text") && r["text"].is_string() ? r["text"].get<std::string>() : r.dump();
+  } else {
+    text = "error: " + (result.contains("error") ? (result["error"].is_string() ? result["error"].get<std::string>()
+                                                                                  : result["error"].dump())
+                                                 : result.dump());
+  }
+  return text.size() > kMax ? text.substr(0, kMax - 3) + "..." : text;
+}
+
+// Prints the run's tool calls (kind "tool" effects): where, which tool, its time, its arguments and its result.
+void print_tool_calls(const std::vector<EffectRecord>& effects) {
+  std::vector<std::vector<std::string>> rows = {{"TOOL CALL", "TOOL", "ELAPSED", "ARGUMENTS", "RESULT"}};
+  for (const auto& effect : effects) {
+    if (effect.kind != "tool") continue;
+    const auto& request = effect.request;
+    const std::string name = request.is_object() ? request.value("name", "?") : "?";
+    const std::string arguments = request.is_object() && request.contains("arguments_text") &&
+                                          request["arguments_text"].is_string()
+                                      ? request["arguments_text"].get<std::string>()
+                                      : request.dump();
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.1f ms", effect.elapsed_ms);
+    rows.push_back({effect.key, name, elapsed, arguments, tool_result_summary(effect.result)});
+  }
+  if (rows.size() == 1) return;
+  std::cout << "\n";
+  print_table(rows);
+}
+
 void show_run(const std::string& store_flag, const std::string& id, bool as_json) {
   auto store = open_existing("show", store_flag);
   const RunRecord run = store->resolve_run(id);
@@ -203,6 +238,7 @@ void show_run(const std::string& store_flag, const std::string& id, bool as_json
                     step_elapsed(step), std::to_string(step.prompt_tokens + step.completion_tokens),
                     std::to_string(effect_count(effects, step))});
   print_table(rows);
+  print_tool_calls(effects);
   for (const auto& step : steps)
     if (!step.error.empty())
       std::cout << "error in " << step.step << " (iteration " << step.iteration << "): " << step.error
@@ -232,7 +268,7 @@ void install_runs_command(CLI::App& root) {
   list->callback([] { reporting_errors("list", [] { list_runs(list_store, list_limit, list_json); }); });
 
   auto* show =
-      runs->add_subcommand("show", "Show a run: inputs, outputs, and each step's state, time and tokens");
+      runs->add_subcommand("show", "Show a run: inputs, outputs, each step's state, time and tokens, and its tool calls with their results");
   static std::string show_store, show_id;
   static bool show_json = false;
   show->add_option("run", show_id, "Run id or a unique prefix of it")->required();

@@ -75,6 +75,32 @@ TEST(Examples, AthenaMathJournalsTheSchemaErrorAndTheCorrectedConcurrentCalls) {
   EXPECT_EQ(statuses, (std::vector<std::string>{"invalid_arguments", "ok", "ok"})) << record.dump().substr(0, 3000);
 }
 
+// `chorus runs show` (text) lists each journaled tool call: the tool, its arguments, and its result or its error.
+TEST(Examples, RunsShowListsTheToolCallsWithTheirResultsAndErrors) {
+  TempDir dir("examples");
+  const std::string store = (dir / "runs.db").string();
+  ASSERT_EQ(run_chorus({"run", example("athena_math.yaml"), "--store", store, "--quiet"}).exit_code, 0);
+  const json runs = json::parse(run_chorus({"runs", "list", "--store", store, "--json"}).out, nullptr, false);
+  ASSERT_TRUE(runs.is_array() && runs.size() == 1) << runs.dump();
+  auto shown = run_chorus({"runs", "show", runs[0]["id"], "--store", store});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const std::string& out = shown.out;
+  const auto table = out.find("TOOL CALL");
+  ASSERT_NE(table, std::string::npos) << out;
+  std::vector<std::string> lines;
+  for (size_t at = out.find('\n', table) + 1; at < out.size();) {
+    const size_t end = out.find('\n', at);
+    lines.push_back(out.substr(at, end - at));
+    at = end == std::string::npos ? out.size() : end + 1;
+  }
+  ASSERT_EQ(lines.size(), 3u) << out;
+  EXPECT_NE(lines[0].find("{\"expression\":37}"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("error: invalid arguments for tool 'calculator'"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("{\"expression\":\"37 * 12 + 240 * 15 / 100\"}"), std::string::npos) << lines[1];
+  EXPECT_EQ(lines[1].substr(lines[1].size() - 5), "  480") << lines[1];
+  EXPECT_EQ(lines[2].substr(lines[2].size() - 9), "  1048576") << lines[2];
+}
+
 // The math desk's planner sends each question to its own tool-user instance; each makes one real tool call, whose
 // journaled result is what the canned answer states.
 TEST(Examples, MathDeskSendsEachQuestionToAToolUserThatCallsOneTool) {
