@@ -1,5 +1,5 @@
 # The two commands of the README (each does all set-up itself on a fresh Debian 12 machine, as root):
-#   make demo   - install dependencies, build, run the demo
+#   make demo   - install dependencies, build, run the quickstart on the bundled model (scripts/demo)
 #   make test   - install dependencies, build, run every test (ctest labels unit, integration, slow)
 BUILD ?= build
 JOBS ?= $(shell nproc)
