@@ -4,6 +4,7 @@
 #include "cli/runs-command.h"
 
 #include "cli/command-registry.h"
+#include "runtime/event-summary.h"
 #include "runtime/run-record-json.h"
 #include "runtime/run-store.h"
 
@@ -164,7 +165,6 @@ void list_runs(const std::string& store_flag, int limit, bool as_json) {
 
 // A journaled tool call's result in one line: the tool's `text` (or its result JSON), or the error.
 std::string tool_result_summary(const nlohmann::json& result) {
-  constexpr size_t kMax = 72;
   std::string text;
   if (result.value("status", "") == "ok" && result.contains("result")) {
     const auto& r = result["result"];
@@ -174,7 +174,7 @@ std::string tool_result_summary(const nlohmann::json& result) {
                                                                                   : result["error"].dump())
                                                  : result.dump());
   }
-  return text.size() > kMax ? text.substr(0, kMax - 3) + "..." : text;
+  return runtime::one_line(text, 72);
 }
 
 // Prints the run's tool calls (kind "tool" effects): where, which tool, its time, its arguments and its result.
@@ -186,8 +186,8 @@ void print_tool_calls(const std::vector<EffectRecord>& effects) {
     const std::string name = request.is_object() ? request.value("name", "?") : "?";
     const std::string arguments = request.is_object() && request.contains("arguments_text") &&
                                           request["arguments_text"].is_string()
-                                      ? request["arguments_text"].get<std::string>()
-                                      : request.dump();
+                                      ? runtime::one_line(request["arguments_text"].get<std::string>(), 72)
+                                      : runtime::one_line(request.dump(), 72);
     char elapsed[32];
     std::snprintf(elapsed, sizeof elapsed, "%.1f ms", effect.elapsed_ms);
     rows.push_back({effect.key, name, elapsed, arguments, tool_result_summary(effect.result)});
