@@ -83,14 +83,18 @@ std::string user_text(const Reference& r) {
   return "";
 }
 
-void note_failure(QualityReport& report, const std::string& kind, const std::string& question, const json& expected,
-                  const json& got) {
-  int same = 0;
+// Records a miss unless `limit` misses of this kind are recorded already; `task` is the curriculum task.
+void note_failure(QualityReport& report, int64_t limit, const std::string& kind, const std::string& task,
+                  const std::string& question, const json& expected, const json& got) {
+  int64_t same = 0;
   for (const auto& f : report.failures) same += f.value("kind", "") == kind;
-  if (same >= 5) return;
+  if (same >= limit) return;
   auto shorten = [](const json& v) { return v.is_string() ? json(v.get<std::string>().substr(0, 240)) : v; };
-  report.failures.push_back(
-      {{"kind", kind}, {"question", question.substr(0, 240)}, {"expected", shorten(expected)}, {"got", shorten(got)}});
+  report.failures.push_back({{"kind", kind},
+                             {"task", task},
+                             {"question", question.substr(0, 240)},
+                             {"expected", shorten(expected)},
+                             {"got", shorten(got)}});
 }
 
 }  // namespace
@@ -211,10 +215,12 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
     for (const auto& call : first.tool_calls) got_calls.push_back({{"name", call.name}, {"arguments", call.arguments_text}});
     json want_calls = json::array();
     for (const auto& [name, args] : ref.calls) want_calls.push_back({{"name", name}, {"arguments", args}});
+    const int64_t limit = options.failures_per_kind;
     if (!format)
-      note_failure(report, "format", user_text(ref), want_calls, first.content.empty() ? json(got_calls) : json(first.content));
+      note_failure(report, limit, "format", conversation.task, user_text(ref), want_calls,
+                   first.content.empty() ? json(got_calls) : json(first.content));
     else if (!right)
-      note_failure(report, "call", user_text(ref), want_calls, got_calls);
+      note_failure(report, limit, "call", conversation.task, user_text(ref), want_calls, got_calls);
 
     // The answer turn: after the model's own calls when they were right, else after the reference calls
     // (so the answer is measured on its own).
@@ -252,7 +258,7 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
     if (stated.empty()) answer = answer && second.content == ref.answer;
     for (const auto& v : stated) answer = answer && contains_token(second.content, v);
     report.answer_ok += answer;
-    if (!answer) note_failure(report, "answer", user_text(ref), ref.answer, second.content);
+    if (!answer) note_failure(report, limit, "answer", conversation.task, user_text(ref), ref.answer, second.content);
     say("tool " + std::to_string(i + 1) + "/" + std::to_string(options.tool_examples) + " " + conversation.task +
         (format ? "" : " bad-format") + (right ? "" : " wrong-call") + (answer ? "" : " wrong-answer"));
   }
@@ -283,7 +289,9 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
       const bool ok = contains_token(response.content, key);
       result.total += 1;
       result.correct += ok;
-      if (!ok) note_failure(report, "passkey", "passkey at " + std::to_string(length) + " tokens", key, response.content);
+      if (!ok)
+        note_failure(report, options.failures_per_kind, "passkey", "passkey",
+                     "passkey at " + std::to_string(length) + " tokens", key, response.content);
       say("passkey " + std::to_string(length) + " " + std::to_string(i + 1) + "/" +
           std::to_string(options.passkey_examples) + (ok ? " ok" : " wrong"));
     }

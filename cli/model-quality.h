@@ -19,10 +19,11 @@ struct QualityOptions {
   bool train_split = false;         // draw the questions from the train split (a diagnostic: skill vs held-out phrasings)
   nlohmann::json kv;                // the local provider's `kv:` settings (every prompt; relative filters: the model dir); null = full cache
   std::string device = "cpu";
+  int64_t failures_per_kind = 5;    // misses kept in the report per kind (format, call, answer, passkey)
   std::function<void(const std::string& line)> progress;  // one line per finished example (may be empty)
 };
 
-// Rates in [0, 1] with their counts; `failures` holds a few examples of each kind of miss.
+// Rates in [0, 1] with their counts; `failures` holds up to failures_per_kind misses of each kind.
 struct QualityReport {
   std::string split = "eval";  // the curriculum split the questions came from: "eval" (held out) or "train"
   int64_t tool_total = 0;

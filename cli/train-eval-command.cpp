@@ -31,7 +31,7 @@ std::vector<int64_t> parse_lengths(const std::string& text) {
 
 void install_train_eval(CLI::App& root) {
   static std::string model, lengths = "1024,2048", kv, markdown_out, device = "cpu";
-  static int64_t tool_examples = 200, passkey_examples = 20;
+  static int64_t tool_examples = 200, passkey_examples = 20, failures = 5;
   static uint64_t seed = 1;
   static bool as_json = false, quiet = false, train_split = false;
   static double min_format = 0, min_call = 0, min_answer = 0, min_passkey = 0;
@@ -52,6 +52,9 @@ void install_train_eval(CLI::App& root) {
                               "'{\"method\":\"qfilters\",\"keep_ratio\":0.5}' (default: full cache)");
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_flag("--json", as_json, "Print the report as JSON on stdout");
+  cmd->add_option("--failures", failures, "Misses listed in the JSON report per kind (format, call, answer, passkey)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--markdown", markdown_out, "Also write the table as markdown to this file");
   cmd->add_flag("--quiet", quiet, "No progress lines on stderr");
   cmd->add_option("--min-format", min_format, "Fail (exit 1) when the valid-format rate is below this (0..1)");
@@ -69,6 +72,7 @@ void install_train_eval(CLI::App& root) {
       o.seed = seed;
       o.train_split = train_split;
       o.device = device;
+      o.failures_per_kind = failures;
       if (!kv.empty()) {
         o.kv = nlohmann::json::parse(kv, nullptr, false);
         if (!o.kv.is_object())

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <map>
 
 namespace chorus::testing {
 namespace {
@@ -57,6 +59,33 @@ TEST(BundledModel, KeepsTheQualityItsModelCardStates) {
   for (size_t i = 0; i < card["passkey"].size(); ++i)
     EXPECT_GE(now["passkey"][i]["accuracy"].get<double>(), card["passkey"][i]["accuracy"].get<double>() - kPasskeyMargin)
         << "passkey at " << card["passkey"][i]["length"] << " tokens\n" << r.out;
+}
+
+// --failures N lists up to N misses of each kind, each with its curriculum task: every miss the rates count, when N
+// is large enough, and none with 0.
+TEST(BundledModel, TrainEvalListsEveryMissWhenAskedTo) {
+  auto eval = [](const char* failures) {
+    auto r = run_chorus({"train", "eval", "--model", kModel.string(), "--tool-examples", "24", "--passkey-examples",
+                         "2", "--passkey-lengths", "256", "--json", "--quiet", "--failures", failures});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  };
+  const json all = eval("1000");
+  ASSERT_TRUE(all.is_object());
+  std::map<std::string, int64_t> listed;
+  for (const auto& f : all["failures"]) {
+    listed[f["kind"].get<std::string>()] += 1;
+    EXPECT_FALSE(f["task"].get<std::string>().empty()) << f.dump();
+  }
+  const auto misses = [&](const char* metric) {
+    return 24 - static_cast<int64_t>(std::lround(all[metric].get<double>() * 24));
+  };
+  EXPECT_EQ(listed["format"], misses("format_valid"));
+  EXPECT_EQ(listed["format"] + listed["call"], misses("right_call"));
+  EXPECT_EQ(listed["answer"], misses("answer_states_result"));
+  EXPECT_EQ(listed["passkey"], 2 - static_cast<int64_t>(std::lround(all["passkey"][0]["accuracy"].get<double>() * 2)));
+  EXPECT_TRUE(eval("0")["failures"].empty());
+  EXPECT_NE(run_chorus({"train", "eval", "--model", kModel.string(), "--failures", "-1"}).exit_code, 0);
 }
 
 }  // namespace
