@@ -163,6 +163,7 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
   };
 
   QualityReport report;
+  const int64_t limit = options.failures_per_kind;  // misses kept per kind
   report.kv = options.kv;
   report.split = options.train_split ? "train" : "eval";
   const training::CurriculumSplit split =
@@ -215,7 +216,6 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
     for (const auto& call : first.tool_calls) got_calls.push_back({{"name", call.name}, {"arguments", call.arguments_text}});
     json want_calls = json::array();
     for (const auto& [name, args] : ref.calls) want_calls.push_back({{"name", name}, {"arguments", args}});
-    const int64_t limit = options.failures_per_kind;
     if (!format)
       note_failure(report, limit, "format", conversation.task, user_text(ref), want_calls,
                    first.content.empty() ? json(got_calls) : json(first.content));
@@ -290,7 +290,7 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
       result.total += 1;
       result.correct += ok;
       if (!ok)
-        note_failure(report, options.failures_per_kind, "passkey", "passkey",
+        note_failure(report, limit, "passkey", "passkey",
                      "passkey at " + std::to_string(length) + " tokens", key, response.content);
       say("passkey " + std::to_string(length) + " " + std::to_string(i + 1) + "/" +
           std::to_string(options.passkey_examples) + (ok ? " ok" : " wrong"));
