@@ -1,5 +1,6 @@
 #include "cli/model-quality.h"
 
+#include "cli/answer-values.h"
 #include "agents/llm.h"
 #include "agents/local-provider.h"
 #include "inference/tokenizer.h"
@@ -7,6 +8,7 @@
 #include "tools/tool-registry.h"
 #include "training/curriculum.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,30 +25,6 @@ std::string pct(int64_t n, int64_t d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f%%", d > 0 ? 100.0 * static_cast<double>(n) / static_cast<double>(d) : 0.0);
   return buf;
-}
-
-// Whether `needle` occurs in `text` with no letter or digit right before or after it.
-bool contains_token(const std::string& text, const std::string& needle) {
-  if (needle.empty()) return false;
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-    const bool left = at == 0 || !alnum(text[at - 1]) || !alnum(needle.front());
-    const size_t end = at + needle.size();
-    const bool right = end >= text.size() || !alnum(text[end]) || !alnum(needle.back());
-    if (left && right) return true;
-  }
-  return false;
-}
-
-// The scalar values of a tool result, as text.
-void scalar_texts(const json& value, std::vector<std::string>& out) {
-  if (value.is_object() || value.is_array()) {
-    for (const auto& item : value) scalar_texts(item, out);
-  } else if (value.is_string()) {
-    out.push_back(value.get<std::string>());
-  } else if (!value.is_null()) {
-    out.push_back(value.dump());
-  }
 }
 
 struct Reference {
@@ -250,13 +228,12 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
       request.messages.push_back(tool);
     }
     const agents::LlmResponse second = provider->complete(request);
-    std::vector<std::string> values, stated;
-    for (const auto& r : results) scalar_texts(r, values);
-    for (const auto& v : values)
-      if (contains_token(ref.answer, v)) stated.push_back(v);
+    std::vector<json> arguments;
+    for (const auto& call : assistant.tool_calls) arguments.push_back(json::parse(call.arguments_text, nullptr, false));
+    const std::vector<std::string> required = result_values_to_state(results, arguments, user_text(ref), ref.answer);
     bool answer = second.tool_calls.empty();
-    if (stated.empty()) answer = answer && second.content == ref.answer;
-    for (const auto& v : stated) answer = answer && contains_token(second.content, v);
+    if (required.empty()) answer = answer && second.content == ref.answer;
+    for (const auto& v : required) answer = answer && contains_token(second.content, v);
     report.answer_ok += answer;
     if (!answer) note_failure(report, limit, "answer", conversation.task, user_text(ref), ref.answer, second.content);
     say("tool " + std::to_string(i + 1) + "/" + std::to_string(options.tool_examples) + " " + conversation.task +

@@ -30,7 +30,7 @@ struct QualityReport {
   int64_t format_ok = 0;   // >= 1 call and every <tool_call> block parsed as {"name", "arguments": {...}}
   int64_t call_ok = 0;     // right tools, and arguments whose tool results equal the reference calls' results
   int64_t exact_args = 0;  // ... and arguments equal to the reference arguments as JSON
-  int64_t answer_ok = 0;   // the final answer states every result value the reference answer states
+  int64_t answer_ok = 0;   // the final answer states the values the tool computed (not echoes of the question)
   struct Passkey {
     int64_t length = 0, total = 0, correct = 0;
   };
