@@ -4,43 +4,16 @@
 
 #include <functional>
 
-namespace chorus::training {
-
-bool held_out_operand(int64_t n) {
-  return n >= 1000 && n <= 9999 && curriculum_mix(static_cast<uint64_t>(n) ^ 0x4d6f6e6579ULL) % 4 == 0;
-}
-
-}  // namespace chorus::training
-
 namespace chorus::training::curriculum {
 namespace {
 
-int64_t draw_four_digit(TaskContext& ctx, bool held_out) {
-  for (;;) {
-    const int64_t n = ctx.rng.range(1000, 9999);
-    if (held_out_operand(n) == held_out) return n;
-  }
-}
-
-// Whether a number may be an operand of this split: the train split never uses the held-out ones.
-bool usable(const TaskContext& ctx, int64_t n) { return ctx.eval || !held_out_operand(n); }
-
-// A whole number in [lo, hi] that this split may use.
-int64_t whole_between(TaskContext& ctx, int64_t lo, int64_t hi) {
-  for (;;) {
-    const int64_t n = ctx.rng.range(lo, hi);
-    if (usable(ctx, n)) return n;
-  }
-}
-
-// A whole number. Train: [2, 20], [21, 999], [1000, 9999] less the held-out quarter, or [10000, 999999]; eval: half
-// the time a held-out 4-digit number, otherwise as train.
+// A whole number. Train: [2, 20], [21, 999] or [10000, 999999]; eval: half the time from the held-out
+// 4-digit band [1000, 9999], which the train split never uses as an operand.
 int64_t draw_whole(TaskContext& ctx) {
-  if (ctx.eval && ctx.rng.chance(0.5)) return draw_four_digit(ctx, true);
+  if (ctx.eval && ctx.rng.chance(0.5)) return ctx.rng.range(1000, 9999);
   const uint64_t band = ctx.rng.below(20);
-  if (band < 6) return ctx.rng.range(2, 20);
-  if (band < 13) return ctx.rng.range(21, 999);
-  if (band < 16) return draw_four_digit(ctx, false);
+  if (band < 7) return ctx.rng.range(2, 20);
+  if (band < 16) return ctx.rng.range(21, 999);
   return ctx.rng.range(10000, 999999);
 }
 
@@ -112,12 +85,8 @@ Arithmetic binary(TaskContext& ctx) {
     b = std::to_string(ctx.rng.range(2, 20));
   } else if (op.ascii == "/") {
     if (ctx.rng.chance(0.5)) {  // divides exactly
-      int64_t divisor = 0, dividend = 0;
-      do {
-        divisor = ctx.rng.range(2, 50);
-        dividend = divisor * ctx.rng.range(2, 999);
-      } while (!usable(ctx, dividend));
-      a = std::to_string(dividend);
+      const int64_t divisor = ctx.rng.range(2, 50);
+      a = std::to_string(divisor * ctx.rng.range(2, 999));
       b = std::to_string(divisor);
     } else {
       a = draw_number(ctx, 0.1);
@@ -156,12 +125,9 @@ const std::vector<Compound>& compounds() {
        "sqrt({n})",
        "√{n}",
        [](TaskContext& ctx) {
-         int64_t n = 0;
-         do {
-           const int64_t k = ctx.rng.range(2, 99);
-           n = ctx.rng.chance(0.6) ? k * k : ctx.rng.range(2, 9999);
-         } while (!usable(ctx, n));
-         return std::map<std::string, std::string>{{"n", std::to_string(n)}};
+         const int64_t k = ctx.rng.range(2, 99);
+         return std::map<std::string, std::string>{
+             {"n", std::to_string(ctx.rng.chance(0.6) ? k * k : ctx.rng.range(2, 9999))}};
        }},
       {{{"{a} squared", "the square of {a}"}, {"{a} to the second power"}}, "{a}^2", "{a}²",
        [](TaskContext& ctx) { return std::map<std::string, std::string>{{"a", draw_number(ctx, 0.0)}}; }},
@@ -214,7 +180,7 @@ struct WordProblem {
   std::function<std::map<std::string, std::string>(TaskContext&)> vars;
 };
 
-std::string whole_in(TaskContext& ctx, int64_t lo, int64_t hi) { return std::to_string(whole_between(ctx, lo, hi)); }
+std::string whole_in(TaskContext& ctx, int64_t lo, int64_t hi) { return std::to_string(ctx.rng.range(lo, hi)); }
 
 std::string price(TaskContext& ctx) {
   return ctx.rng.chance(0.5) ? scaled_text(ctx.rng.range(50, 9999), 2) : whole_in(ctx, 1, 500);
@@ -231,7 +197,7 @@ const std::vector<WordProblem>& word_problems(bool held_out) {
       {"I had {a} apples and gave away {b}. How many apples do I have left?", "{a} - {b}",
        {"You have {r} apples left.", "{a} - {b} = {r}, so {r} apples are left."},
        [](TaskContext& ctx) {
-         const int64_t a = whole_between(ctx, 10, 5000);
+         const int64_t a = ctx.rng.range(10, 5000);
          return std::map<std::string, std::string>{{"a", std::to_string(a)}, {"b", whole_in(ctx, 1, a)}};
        }},
       {"Split {a} dollars equally among {n} people. How much does each person get?", "{a} / {n}",
@@ -261,7 +227,7 @@ const std::vector<WordProblem>& word_problems(bool held_out) {
       {"I saved {a} dollars and spent {b} of them. How much money is left?", "{a} - {b}",
        {"You have {r} dollars left.", "{r} dollars are left."},
        [](TaskContext& ctx) {
-         const int64_t a = whole_between(ctx, 20, 20000);
+         const int64_t a = ctx.rng.range(20, 20000);
          return std::map<std::string, std::string>{{"a", std::to_string(a)}, {"b", whole_in(ctx, 1, a)}};
        }},
       {"{n} friends share {a} candies equally. How many candies does each friend get?", "{a} / {n}",
@@ -276,7 +242,7 @@ const std::vector<WordProblem>& word_problems(bool held_out) {
       {"A rope is {a} meters long and I cut off {b} meters. How long is the rope now?", "{a} - {b}",
        {"The rope is {r} meters long.", "{r} meters remain."},
        [](TaskContext& ctx) {
-         const int64_t a = whole_between(ctx, 10, 2000);
+         const int64_t a = ctx.rng.range(10, 2000);
          return std::map<std::string, std::string>{{"a", std::to_string(a)}, {"b", whole_in(ctx, 1, a - 1)}};
        }},
       {"There are {n} classes with {s} students in each. How many students are there?", "{n} * {s}",
@@ -293,7 +259,7 @@ const std::vector<WordProblem>& word_problems(bool held_out) {
       {"A tank holds {a} liters and {b} liters leak out. How much water is left?", "{a} - {b}",
        {"{r} liters are left."},
        [](TaskContext& ctx) {
-         const int64_t a = whole_between(ctx, 100, 9000);
+         const int64_t a = ctx.rng.range(100, 9000);
          return std::map<std::string, std::string>{{"a", std::to_string(a)}, {"b", whole_in(ctx, 1, a)}};
        }},
   };

@@ -20,7 +20,7 @@
 //
 // Determinism: example i of a split depends only on (seed, split, i) (its own std::mt19937_64, mapped to ranges by
 // our own arithmetic) and on the tool results, so the same options give byte-identical output on every platform.
-// The eval split uses a different seed stream and held-out phrasings, 4-digit numbers and years (docs/curriculum.md).
+// The eval split uses a different seed stream and held-out phrasings, number bands and years (docs/curriculum.md).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -61,10 +61,6 @@ const std::vector<std::string>& curriculum_task_names();
 // Parses "calculator=0.45,calendar=0.25,...": tasks not named keep weight 0 when `start_from_zero`, otherwise their
 // default. Throws std::invalid_argument for unknown tasks, bad or negative numbers, or all weights 0.
 TaskMix parse_task_mix(const std::string& text, bool start_from_zero = true);
-
-// Whether a whole number is one of the eval split's own operands: a quarter of 1000-9999, picked by a hash of the
-// value, which the train split never uses in a calculator question and the eval split draws half its operands from.
-bool held_out_operand(int64_t n);
 
 // Calls a tool by name with JSON arguments and returns its JSON result (throws when the tool fails).
 using ToolCaller = std::function<nlohmann::json(const std::string& tool, const nlohmann::json& arguments)>;

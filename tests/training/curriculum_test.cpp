@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <iterator>
 #include <map>
 #include <set>
@@ -315,57 +314,6 @@ TEST(Curriculum, EvalSplitUsesOtherSeedsAndHeldOutPhrasings) {
   int shared = 0;
   for (const auto& u : eval_users) shared += train_users.count(u) ? 1 : 0;
   EXPECT_LT(shared, 20);  // only tiny fixed exchanges could coincide, and eval has its own
-}
-
-// The whole numbers of the calculator's calls, decimals left out ("8113" from "(697.2 + 200 + 8113) / 3").
-std::vector<int64_t> calculator_operands(const Conversation& c) {
-  std::vector<int64_t> out;
-  for (const auto& m : c.messages) {
-    if (!m.contains("tool_calls")) continue;
-    for (const auto& call : m["tool_calls"]) {
-      if (call["function"]["name"] != "calculator") continue;
-      const std::string e = call["function"]["arguments"]["expression"];
-      for (size_t i = 0; i < e.size();) {
-        if (!std::isdigit(static_cast<unsigned char>(e[i]))) { ++i; continue; }
-        size_t j = i;
-        while (j < e.size() && std::isdigit(static_cast<unsigned char>(e[j]))) ++j;
-        if ((i == 0 || e[i - 1] != '.') && (j == e.size() || e[j] != '.')) out.push_back(std::stoll(e.substr(i, j - i)));
-        i = j;
-      }
-    }
-  }
-  return out;
-}
-
-// Held-out numbers are values, not a band: a quarter of 1000-9999 by a hash, never an operand in the train split
-// (which has the other 4-digit numbers) and most of the eval split's 4-digit operands.
-TEST(Curriculum, HeldOutOperandsAreFourDigitValuesTheTrainSplitNeverUses) {
-  int held_out = 0;
-  for (int64_t n = 1000; n <= 9999; ++n) held_out += held_out_operand(n);
-  EXPECT_GT(held_out, 2000);
-  EXPECT_LT(held_out, 2500);
-  EXPECT_FALSE(held_out_operand(999));
-  EXPECT_FALSE(held_out_operand(10000));
-  CurriculumOptions train_options = options(41), eval_options = options(41, CurriculumSplit::eval);
-  train_options.mix = eval_options.mix = parse_task_mix("calculator=0.6,multi=0.2,session=0.2");
-  const CurriculumGenerator train(train_options, fake_tool, nullptr);
-  const CurriculumGenerator eval(eval_options, fake_tool, nullptr);
-  int train_four = 0, eval_four = 0, eval_held_out = 0;
-  for (uint64_t i = 0; i < 800; ++i) {
-    for (const int64_t n : calculator_operands(train.conversation(i))) {
-      if (n < 1000 || n > 9999) continue;
-      ++train_four;
-      EXPECT_FALSE(held_out_operand(n)) << n << " in train example " << i;
-    }
-    for (const int64_t n : calculator_operands(eval.conversation(i))) {
-      if (n < 1000 || n > 9999) continue;
-      ++eval_four;
-      eval_held_out += held_out_operand(n);
-    }
-  }
-  EXPECT_GT(train_four, 50);
-  EXPECT_GT(eval_four, 100);
-  EXPECT_GT(eval_held_out, eval_four * 6 / 10);
 }
 
 // Train questions come with chatter around them some of the time (a lead-in, a remark after, or both), so the
