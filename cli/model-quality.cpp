@@ -1,14 +1,13 @@
 #include "cli/model-quality.h"
 
-#include "cli/answer-values.h"
 #include "agents/llm.h"
 #include "agents/local-provider.h"
+#include "cli/answer-values.h"
 #include "inference/tokenizer.h"
 #include "tools/builtin-tools.h"
 #include "tools/tool-registry.h"
 #include "training/curriculum.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
