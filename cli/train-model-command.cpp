@@ -59,6 +59,28 @@ std::vector<int64_t> tokenizer_stop_ids(const std::string& dir) {
   return ids;
 }
 
+// One more than the largest token id in DIR/tokenizer.json (its model vocabulary and added tokens).
+int64_t tokenizer_id_bound(const std::string& dir) {
+  const auto path = std::filesystem::path(dir) / "tokenizer.json";
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("--tokenizer " + dir + ": no tokenizer.json there");
+  const json tokenizer = json::parse(in, nullptr, false);
+  if (!tokenizer.is_object())
+    throw std::invalid_argument(path.string() + ": not valid JSON; expected a Hugging Face tokenizer.json");
+  int64_t bound = 0;
+  auto see = [&](const json& id) {
+    if (id.is_number_integer()) bound = std::max(bound, id.get<int64_t>() + 1);
+  };
+  if (tokenizer.contains("model") && tokenizer["model"].is_object() && tokenizer["model"].contains("vocab") &&
+      tokenizer["model"]["vocab"].is_object())
+    for (const auto& [token, id] : tokenizer["model"]["vocab"].items()) see(id);
+  if (tokenizer.contains("added_tokens") && tokenizer["added_tokens"].is_array())
+    for (const auto& token : tokenizer["added_tokens"])
+      if (token.is_object() && token.contains("id")) see(token["id"]);
+  if (bound == 0) throw std::invalid_argument(path.string() + ": no token ids in model.vocab or added_tokens");
+  return bound;
+}
+
 void install_train_model(CLI::App& root) {
   static std::string data, eval, config_file, preset, out, device = "cpu", dtype = "bf16", log_file, resume, init,
                      tokenizer_dir;
@@ -76,7 +98,10 @@ void install_train_model(CLI::App& root) {
                                      "Model config JSON (config.json field names: vocab_size, hidden_size, ...)");
   auto* preset_opt = cmd->add_option("--preset", preset, "Model preset: tiny, small (~4M), base (~10M), large (~19M)");
   config_opt->excludes(preset_opt);
-  cmd->add_option("--vocab-size", vocab_size, "Override the config's vocab_size (e.g. the tokenizer's)");
+  cmd->add_option("--vocab-size", vocab_size,
+                  "Override the config's vocab_size (a new model from --preset with --tokenizer: default the "
+                  "tokenizer's size rounded up to a multiple of 64; a --config file's own vocab_size must fit the "
+                  "tokenizer)");
   cmd->add_option("--tokenizer", tokenizer_dir,
                   "Copy tokenizer.json / tokenizer_config.json from this directory into --out; config.json's "
                   "eos_token_id becomes the ids of its eos_token and <|endoftext|>");
@@ -133,6 +158,17 @@ void install_train_model(CLI::App& root) {
       } else {
         auto config = config_file.empty() ? training::LlamaTrainerConfig::preset(preset) : load_config(config_file);
         if (vocab_size > 0) config.vocab_size = vocab_size;
+        if (!tokenizer_dir.empty()) {
+          const int64_t bound = tokenizer_id_bound(tokenizer_dir);
+          const std::string ids = tokenizer_dir + "/tokenizer.json has ids up to " + std::to_string(bound - 1);
+          if (vocab_size > 0 && vocab_size < bound)
+            throw std::invalid_argument("--vocab-size " + std::to_string(vocab_size) + " is too small: " + ids +
+                                        "; give at least " + std::to_string(bound) + " or leave it out");
+          if (vocab_size == 0 && !config_file.empty() && config.vocab_size < bound)
+            throw std::invalid_argument(config_file + ": vocab_size " + std::to_string(config.vocab_size) +
+                                        " is too small: " + ids + "; raise it or give --vocab-size");
+          if (vocab_size == 0 && config_file.empty()) config.vocab_size = (bound + 63) / 64 * 64;
+        }
         if (!tokenizer_dir.empty() && config.eos_token_ids.empty()) config.eos_token_ids = tokenizer_stop_ids(tokenizer_dir);
         config.validate();
         model.emplace(config, o.seed, dev);

@@ -124,7 +124,8 @@ std::vector<TrainExample> read_examples_jsonl(const std::filesystem::path& path,
       const auto v = id.get<int64_t>();
       if (v < 0 || (vocab_size > 0 && v >= vocab_size))
         throw std::runtime_error(where + ": ids: " + std::to_string(v) + " is outside the vocabulary [0, " +
-                                 std::to_string(vocab_size) + ")");
+                                 std::to_string(vocab_size) + ") of the model; its vocab_size must exceed every id "
+                                 "in the data (the size of the tokenizer that made it)");
       e.ids.push_back(v);
     }
     if (e.ids.empty()) throw std::runtime_error(where + ": ids is empty");

@@ -189,6 +189,44 @@ TEST(TrainModelCli, TokenizerFilesAndStopIdsComeWithTheModel) {
       << rendered.out;
 }
 
+TEST(TrainModelCli, ANewModelTakesItsVocabularySizeFromTheTokenizer) {
+  TempDir tmp("train-model-vocab");
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "What is " + std::to_string(i) + " plus 9? It is a sum. ";
+  write_file(tmp / "text.txt", text);
+  ASSERT_EQ(run_chorus({"train", "tokenizer", "--text", (tmp / "text.txt").string(), "--vocab-size", "300", "--out",
+                        (tmp / "tok").string()})
+                .exit_code,
+            0);
+  write_file(tmp / "train.jsonl", examples(16, 1));
+  write_file(tmp / "config.json", kConfig);
+  auto train = [&](const std::vector<std::string>& model, const std::string& out) {
+    std::vector<std::string> args = {"train", "model", "--data", (tmp / "train.jsonl").string(), "--tokenizer",
+                                     (tmp / "tok").string(), "--out", (tmp / out).string(), "--steps", "1",
+                                     "--batch", "2", "--seq-len", "32", "--threads", "1"};
+    args.insert(args.end(), model.begin(), model.end());
+    return run_chorus(args);
+  };
+  // The tiny preset has 512 rows; with a tokenizer of at most 300 tokens the model gets 320 (a multiple of 64 above
+  // every id).
+  auto sized = train({"--preset", "tiny"}, "sized");
+  ASSERT_EQ(sized.exit_code, 0) << sized.err;
+  EXPECT_EQ(nlohmann::json::parse(read_file(tmp / "sized" / "config.json"))["vocab_size"], 320);
+  // A vocabulary too small for the tokenizer is refused before training, naming the size it needs.
+  auto small = train({"--preset", "tiny", "--vocab-size", "256"}, "small");
+  EXPECT_EQ(small.exit_code, 1);
+  EXPECT_NE(small.err.find("--vocab-size 256 is too small"), std::string::npos) << small.err;
+  int64_t bound = 0;
+  const auto tokenizer = nlohmann::json::parse(read_file(tmp / "tok" / "tokenizer.json"));
+  for (const auto& [token, id] : tokenizer["model"]["vocab"].items()) bound = std::max<int64_t>(bound, id.get<int64_t>() + 1);
+  for (const auto& token : tokenizer["added_tokens"]) bound = std::max<int64_t>(bound, token["id"].get<int64_t>() + 1);
+  EXPECT_NE(small.err.find("give at least " + std::to_string(bound)), std::string::npos) << small.err;
+  auto config = train({"--config", (tmp / "config.json").string()}, "config");
+  EXPECT_EQ(config.exit_code, 1);
+  EXPECT_NE(config.err.find("vocab_size 64 is too small"), std::string::npos) << config.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "small" / "model.safetensors"));
+}
+
 TEST(TrainModelCli, BadInputIsOneLineAndExitOne) {
   TempDir tmp("train-model-bad");
   write_file(tmp / "config.json", kConfig);
