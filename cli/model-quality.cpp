@@ -77,7 +77,10 @@ void note_failure(QualityReport& report, int64_t limit, const std::string& kind,
 }  // namespace
 
 json QualityReport::to_json() const {
-  auto rate = [](int64_t n, int64_t d) { return d > 0 ? static_cast<double>(n) / static_cast<double>(d) : 0.0; };
+  // null, not 0, for a rate of no examples (--tool-examples 0, --passkey-examples 0)
+  auto rate = [](int64_t n, int64_t d) {
+    return d > 0 ? json(static_cast<double>(n) / static_cast<double>(d)) : json();
+  };
   json j = {{"split", split},
             {"tool_examples", tool_total},
             {"format_valid", rate(format_ok, tool_total)},
@@ -98,14 +101,17 @@ std::string QualityReport::markdown() const {
   std::string out = "| metric (" + std::string(split == "eval" ? "held-out split" : "train split, a diagnostic") +
                     ") | result |\n| --- | ---: |\n";
   const std::string kv_label = kv.is_null() ? "full cache" : "KV " + kv.dump();
-  out += "| valid tool-call format | " + pct(format_ok, tool_total) + " (" + std::to_string(format_ok) + "/" +
-         std::to_string(tool_total) + ") |\n";
-  out += "| right tool and arguments (same tool result) | " + pct(call_ok, tool_total) + " |\n";
-  out += "| arguments identical to the reference | " + pct(exact_args, tool_total) + " |\n";
-  out += "| final answer states the tool result | " + pct(answer_ok, tool_total) + " |\n";
+  if (tool_total > 0) {  // rows only for what was measured
+    out += "| valid tool-call format | " + pct(format_ok, tool_total) + " (" + std::to_string(format_ok) + "/" +
+           std::to_string(tool_total) + ") |\n";
+    out += "| right tool and arguments (same tool result) | " + pct(call_ok, tool_total) + " |\n";
+    out += "| arguments identical to the reference | " + pct(exact_args, tool_total) + " |\n";
+    out += "| final answer states the tool result | " + pct(answer_ok, tool_total) + " |\n";
+  }
   for (const auto& p : passkey)
-    out += "| passkey at " + std::to_string(p.length) + " tokens (" + kv_label + ") | " + pct(p.correct, p.total) + " (" +
-           std::to_string(p.correct) + "/" + std::to_string(p.total) + ") |\n";
+    if (p.total > 0)
+      out += "| passkey at " + std::to_string(p.length) + " tokens (" + kv_label + ") | " + pct(p.correct, p.total) +
+             " (" + std::to_string(p.correct) + "/" + std::to_string(p.total) + ") |\n";
   return out;
 }
 

@@ -88,5 +88,31 @@ TEST(BundledModel, TrainEvalListsEveryMissWhenAskedTo) {
   EXPECT_NE(run_chorus({"train", "eval", "--model", kModel.string(), "--failures", "-1"}).exit_code, 0);
 }
 
+// What was not measured is null in the JSON and absent from the table, not 0%; a required minimum on it fails.
+TEST(BundledModel, TrainEvalReportsOnlyWhatItMeasured) {
+  const std::vector<std::string> passkeys_only = {"train", "eval", "--model", kModel.string(), "--tool-examples", "0",
+                                                  "--passkey-examples", "1", "--passkey-lengths", "256", "--quiet"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = passkeys_only;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_chorus(args);
+  };
+  auto as_json = with({"--json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  const json j = json::parse(as_json.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << as_json.out;
+  for (const char* metric : {"format_valid", "right_call", "exact_arguments", "answer_states_result"})
+    EXPECT_TRUE(j[metric].is_null()) << metric << ": " << j[metric];
+  ASSERT_EQ(j["passkey"].size(), 1u);
+  EXPECT_TRUE(j["passkey"][0]["accuracy"].is_number());
+  auto table = with({});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out.find("tool-call format"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("| passkey at 256 tokens (full cache) |"), std::string::npos) << table.out;
+  auto required = with({"--min-call", "0.5"});
+  EXPECT_EQ(required.exit_code, 1);
+  EXPECT_NE(required.err.find("right_call was not measured"), std::string::npos) << required.err;
+}
+
 }  // namespace
 }  // namespace chorus::testing
