@@ -3,6 +3,7 @@
 #include "cli/command-registry.h"
 #include "cli/inference-args.h"
 #include "cli/train-command.h"
+#include "inference/tokenizer.h"
 #include "training/llama-trainer.h"
 #include "training/train-loop.h"
 
@@ -59,26 +60,12 @@ std::vector<int64_t> tokenizer_stop_ids(const std::string& dir) {
   return ids;
 }
 
-// One more than the largest token id in DIR/tokenizer.json (its model vocabulary and added tokens).
+// One more than the largest token id in DIR/tokenizer.json (the rows its model's embedding needs).
 int64_t tokenizer_id_bound(const std::string& dir) {
   const auto path = std::filesystem::path(dir) / "tokenizer.json";
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument("--tokenizer " + dir + ": no tokenizer.json there");
-  const json tokenizer = json::parse(in, nullptr, false);
-  if (!tokenizer.is_object())
-    throw std::invalid_argument(path.string() + ": not valid JSON; expected a Hugging Face tokenizer.json");
-  int64_t bound = 0;
-  auto see = [&](const json& id) {
-    if (id.is_number_integer()) bound = std::max(bound, id.get<int64_t>() + 1);
-  };
-  if (tokenizer.contains("model") && tokenizer["model"].is_object() && tokenizer["model"].contains("vocab") &&
-      tokenizer["model"]["vocab"].is_object())
-    for (const auto& [token, id] : tokenizer["model"]["vocab"].items()) see(id);
-  if (tokenizer.contains("added_tokens") && tokenizer["added_tokens"].is_array())
-    for (const auto& token : tokenizer["added_tokens"])
-      if (token.is_object() && token.contains("id")) see(token["id"]);
-  if (bound == 0) throw std::invalid_argument(path.string() + ": no token ids in model.vocab or added_tokens");
-  return bound;
+  if (!std::filesystem::is_regular_file(path))
+    throw std::invalid_argument("--tokenizer " + dir + ": no tokenizer.json there");
+  return inference::Tokenizer::from_file(path).id_end();
 }
 
 void install_train_model(CLI::App& root) {
