@@ -74,7 +74,21 @@ void note_failure(QualityReport& report, int64_t limit, const std::string& kind,
                              {"got", shorten(got)}});
 }
 
+training::CurriculumSplit curriculum_split(const std::string& questions) {
+  if (questions == "held-out") return training::CurriculumSplit::eval_known_words;
+  if (questions == "unseen-words") return training::CurriculumSplit::eval;
+  if (questions == "train") return training::CurriculumSplit::train;
+  std::string names;
+  for (const auto& name : quality_question_sets()) names += (names.empty() ? "" : ", ") + name;
+  throw std::invalid_argument("unknown question set '" + questions + "'; use one of " + names);
+}
+
 }  // namespace
+
+const std::vector<std::string>& quality_question_sets() {
+  static const std::vector<std::string> sets = {"held-out", "unseen-words", "train"};
+  return sets;
+}
 
 json QualityReport::to_json() const {
   // null, not 0, for a rate of no examples (--tool-examples 0, --passkey-examples 0)
@@ -98,8 +112,11 @@ json QualityReport::to_json() const {
 }
 
 std::string QualityReport::markdown() const {
-  std::string out = "| metric (" + std::string(split == "eval" ? "held-out split" : "train split, a diagnostic") +
-                    ") | result |\n| --- | ---: |\n";
+  const std::string label = split == "held-out"       ? "held-out phrasings and numbers"
+                            : split == "unseen-words" ? "held-out, with unseen operation words"
+                            : split == "train"        ? "train split, a diagnostic"
+                                                      : split;
+  std::string out = "| metric (" + label + ") | result |\n| --- | ---: |\n";
   const std::string kv_label = kv.is_null() ? "full cache" : "KV " + kv.dump();
   if (tool_total > 0) {  // rows only for what was measured
     out += "| valid tool-call format | " + pct(format_ok, tool_total) + " (" + std::to_string(format_ok) + "/" +
@@ -148,9 +165,8 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
   QualityReport report;
   const int64_t limit = options.failures_per_kind;  // misses kept per kind
   report.kv = options.kv;
-  report.split = options.train_split ? "train" : "eval";
-  const training::CurriculumSplit split =
-      options.train_split ? training::CurriculumSplit::train : training::CurriculumSplit::eval;
+  report.split = options.questions;
+  const training::CurriculumSplit split = curriculum_split(options.questions);
   training::CurriculumOptions tool_options;
   tool_options.seed = options.seed;
   tool_options.split = split;

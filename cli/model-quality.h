@@ -16,7 +16,10 @@ struct QualityOptions {
   int64_t passkey_examples = 20;    // per passkey length
   std::vector<int64_t> passkey_lengths = {1024, 2048};  // context tokens
   uint64_t seed = 1;                // the curriculum seed (the eval split is drawn from its own streams)
-  bool train_split = false;         // draw the questions from the train split (a diagnostic: skill vs held-out phrasings)
+  // Which questions (docs/curriculum.md): "held-out" (new sentence frames, date forms and numbers; operations named
+  // with words training taught), "unseen-words" (the same, with operation words training never used) or "train"
+  // (the train split's phrasings: a diagnostic of skill against wording).
+  std::string questions = "held-out";
   nlohmann::json kv;                // the local provider's `kv:` settings (every prompt; relative filters: the model dir); null = full cache
   std::string device = "cpu";
   int64_t failures_per_kind = 5;    // misses kept in the report per kind (format, call, answer, passkey)
@@ -25,7 +28,7 @@ struct QualityOptions {
 
 // Rates in [0, 1] with their counts; `failures` holds up to failures_per_kind misses of each kind.
 struct QualityReport {
-  std::string split = "eval";  // the curriculum split the questions came from: "eval" (held out) or "train"
+  std::string split = "held-out";  // QualityOptions::questions
   int64_t tool_total = 0;
   int64_t format_ok = 0;   // >= 1 call and every <tool_call> block parsed as {"name", "arguments": {...}}
   int64_t call_ok = 0;     // right tools, and arguments whose tool results equal the reference calls' results
@@ -44,7 +47,11 @@ struct QualityReport {
   std::string markdown() const;
 };
 
-// Runs the evaluation; throws std::runtime_error naming the model directory when it cannot be loaded.
+// The question sets QualityOptions::questions accepts, in the order --help lists them.
+const std::vector<std::string>& quality_question_sets();
+
+// Runs the evaluation; throws std::runtime_error naming the model directory when it cannot be loaded, and
+// std::invalid_argument for an unknown question set.
 QualityReport evaluate_model_quality(const QualityOptions& options);
 
 }  // namespace chorus::cli

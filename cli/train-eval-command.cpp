@@ -30,10 +30,10 @@ std::vector<int64_t> parse_lengths(const std::string& text) {
 }
 
 void install_train_eval(CLI::App& root) {
-  static std::string model, lengths = "1024,2048", kv, markdown_out, device = "cpu";
+  static std::string model, lengths = "1024,2048", kv, markdown_out, device = "cpu", questions = "held-out";
   static int64_t tool_examples = 200, passkey_examples = 20, failures = 5;
   static uint64_t seed = 1;
-  static bool as_json = false, quiet = false, train_split = false;
+  static bool as_json = false, quiet = false;
   static double min_format = 0, min_call = 0, min_answer = 0, min_passkey = 0;
   auto* cmd = train_app(root)->add_subcommand(
       "eval", "Measure a model on the curriculum's held-out split through the local provider: tool-call format, "
@@ -45,9 +45,12 @@ void install_train_eval(CLI::App& root) {
   cmd->add_option("--passkey-lengths", lengths, "Passkey context lengths in tokens, comma-separated")
       ->capture_default_str();
   cmd->add_option("--seed", seed, "Curriculum seed (the eval split has its own streams)")->capture_default_str();
-  cmd->add_flag("--train-split", train_split,
-                "Draw the questions and passkeys from the train split instead (a diagnostic: in-distribution skill "
-                "against the held-out phrasings and numbers)");
+  cmd->add_option("--questions", questions,
+                  "held-out: new sentence frames, date forms and numbers, operations named with words training "
+                  "taught; unseen-words: the same questions with operation words training never used (\"less\", "
+                  "\"workdays\", new word problems); train: the train split's phrasings (a diagnostic)")
+      ->capture_default_str()
+      ->check(CLI::IsMember(quality_question_sets()));
   cmd->add_option("--kv", kv, "KV compression for every prompt, JSON like the local provider's kv: "
                               "'{\"method\":\"qfilters\",\"keep_ratio\":0.5}' (default: full cache)");
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
@@ -70,7 +73,7 @@ void install_train_eval(CLI::App& root) {
       o.passkey_examples = passkey_examples;
       o.passkey_lengths = parse_lengths(lengths);
       o.seed = seed;
-      o.train_split = train_split;
+      o.questions = questions;
       o.device = device;
       o.failures_per_kind = failures;
       if (!kv.empty()) {

@@ -105,7 +105,7 @@ Arithmetic binary(TaskContext& ctx) {
     const bool tight = symbol == "^" || symbol == "**" || ctx.rng.chance(0.3);
     out.phrase = first + (tight ? symbol : " " + symbol + " ") + later(b);
   } else {
-    out.phrase = fill(pick(ctx, op.words), {{"a", a}, {"b", b}});
+    out.phrase = fill(pick_operation(ctx, op.words), {{"a", a}, {"b", b}});
   }
   return out;
 }
@@ -169,7 +169,7 @@ Arithmetic compound(TaskContext& ctx) {
   const auto& list = compounds();
   const Compound& c = list[ctx.rng.below(list.size())];
   const auto vars = c.vars(ctx);
-  return {fill(pick(ctx, c.phrases), vars), fill(c.expression, vars), fill(c.pretty, vars)};
+  return {fill(pick_operation(ctx, c.phrases), vars), fill(c.expression, vars), fill(c.pretty, vars)};
 }
 
 // Word problems: the question, the expression, answer phrasings ({r} = the result).
@@ -277,7 +277,8 @@ Conversation make_calculator_task(TaskContext& ctx) {
   Conversation c = start_conversation(ctx, "calculator", true, 0.5);
   std::string question, expression, answer_template;
   std::map<std::string, std::string> vars;
-  if (ctx.rng.chance(0.25)) {
+  // A word problem names its operation with the scenario's words, so the known-words split asks none.
+  if (ctx.rng.chance(0.25) && !ctx.known_words) {
     const auto& problems = word_problems(ctx.eval);
     const WordProblem& p = problems[ctx.rng.below(problems.size())];
     vars = p.vars(ctx);

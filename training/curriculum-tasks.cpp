@@ -10,6 +10,11 @@ const std::string& pick(TaskContext& ctx, const Phrasings& phrasings) {
   return ctx.rng.pick(list);
 }
 
+const std::string& pick_operation(TaskContext& ctx, const Phrasings& phrasings) {
+  if (ctx.known_words) return ctx.rng.pick(phrasings.train);
+  return pick(ctx, phrasings);
+}
+
 std::string fill(const std::string& text, const std::map<std::string, std::string>& vars) {
   std::string out;
   size_t i = 0;

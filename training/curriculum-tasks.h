@@ -16,6 +16,7 @@ using ojson = nlohmann::ordered_json;
 struct TaskContext {
   CurriculumRng& rng;
   bool eval = false;                   // held-out phrasings and ranges
+  bool known_words = false;            // eval: operations are named with the train split's words (pick_operation)
   const ToolCaller& call;              // the tools
   const ojson& tools;                  // the tools offered (OpenAI format)
   int64_t passkey_min_tokens = 256;
@@ -40,6 +41,9 @@ struct Phrasings {
   std::vector<std::string> held_out;
 };
 const std::string& pick(TaskContext& ctx, const Phrasings& phrasings);
+// The same for phrasings whose words name the operation ("{a} less {b}", "workdays"): the train forms when
+// ctx.known_words, so that only the sentence around them is new.
+const std::string& pick_operation(TaskContext& ctx, const Phrasings& phrasings);
 
 // Replaces each {name} in `text` by vars.at(name); throws std::logic_error for a missing variable.
 std::string fill(const std::string& text, const std::map<std::string, std::string>& vars);

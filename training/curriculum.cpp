@@ -229,11 +229,13 @@ CurriculumGenerator::CurriculumGenerator(CurriculumOptions options, ToolCaller c
 }
 
 Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
-  const uint64_t stream = options_.split == CurriculumSplit::eval ? kEvalStream : kTrainStream;
+  const bool held_out = options_.split != CurriculumSplit::train;
+  const uint64_t stream = held_out ? kEvalStream : kTrainStream;
   const uint64_t example_seed = curriculum_mix(curriculum_mix(options_.seed ^ stream) + curriculum_mix(index));
   CurriculumRng rng(curriculum_mix(example_seed + attempt));
   curriculum::TaskContext ctx{rng,
-                              options_.split == CurriculumSplit::eval,
+                              held_out,
+                              options_.split == CurriculumSplit::eval_known_words,
                               caller_,
                               options_.tools,
                               options_.passkey_min_tokens,

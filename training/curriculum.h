@@ -34,8 +34,11 @@
 
 namespace chorus::training {
 
-// Which split to generate: eval draws from other seeds and uses the held-out phrasings and number ranges.
-enum class CurriculumSplit { train, eval };
+// Which split to generate. `eval` draws from other seeds and uses only held-out phrasings and number ranges,
+// including words for the operations that training never uses ("less", "workdays", new word problems).
+// `eval_known_words` draws the same examples with the same held-out sentence frames, date forms and numbers, but
+// names each operation with the training split's words: new phrasings made of words the model was taught.
+enum class CurriculumSplit { train, eval, eval_known_words };
 
 // Task weights (need not sum to 1; a task with weight 0 never appears).
 struct TaskMix {

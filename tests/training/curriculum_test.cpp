@@ -316,6 +316,47 @@ TEST(Curriculum, EvalSplitUsesOtherSeedsAndHeldOutPhrasings) {
   EXPECT_LT(shared, 20);  // only tiny fixed exchanges could coincide, and eval has its own
 }
 
+// The known-words split asks the eval split's examples (same seeds, frames, date forms and numbers) but names every
+// operation with the train split's words: no held-out operator word, compound phrase, word problem or "workdays";
+// the held-out sentence frames stay. Tasks that name no operation (passkeys, chat) are byte for byte the eval ones.
+TEST(Curriculum, KnownWordsSplitKeepsHeldOutFramesAndUsesTrainedOperationWords) {
+  CurriculumOptions eval_options = options(21, CurriculumSplit::eval);
+  CurriculumOptions known_options = options(21, CurriculumSplit::eval_known_words);
+  eval_options.mix = known_options.mix = parse_task_mix("calculator=0.6,calendar=0.3,multi=0.1");
+  const CurriculumGenerator eval(eval_options, fake_tool, nullptr);
+  const CurriculumGenerator known(known_options, fake_tool, nullptr);
+  const std::vector<std::string> unseen_words = {
+      "added together", " less ", "multiplied with", "divided evenly by", "the remainder when",
+      "square root taken", "second power", "the cube of", "more than", "of the number", "per cent", "the total of",
+      "average value", "workdays", "train has", "pages a day", "liters"};
+  const std::vector<std::string> frames = {"Quick question: what does", "I need the value of", "Figure out",
+                                           "Tell me the weekday of", "separating", "calendar week", "working days"};
+  int unseen_in_eval = 0, frames_in_known = 0, differing = 0;
+  for (uint64_t i = 0; i < 600; ++i) {
+    const Conversation e = eval.conversation(i), k = known.conversation(i);
+    EXPECT_EQ(e.task, k.task) << i;
+    std::string eu, ku;
+    for (const auto& m : e.messages)
+      if (m["role"] == "user") eu += m["content"].get<std::string>() + "\n";
+    for (const auto& m : k.messages)
+      if (m["role"] == "user") ku += m["content"].get<std::string>() + "\n";
+    for (const auto& w : unseen_words) {
+      unseen_in_eval += eu.find(w) != std::string::npos;
+      EXPECT_EQ(ku.find(w), std::string::npos) << w << " in: " << ku;
+    }
+    for (const auto& f : frames) frames_in_known += ku.find(f) != std::string::npos;
+    differing += eu != ku;
+  }
+  EXPECT_GT(unseen_in_eval, 100);
+  EXPECT_GT(frames_in_known, 200);
+  EXPECT_GT(differing, 100);
+
+  CurriculumOptions passkey_eval = options(5, CurriculumSplit::eval), passkey_known = options(5, CurriculumSplit::eval_known_words);
+  passkey_eval.mix = passkey_known.mix = parse_task_mix("passkey=1,chat=1");
+  const CurriculumGenerator pe(passkey_eval, fake_tool, nullptr), pk(passkey_known, fake_tool, nullptr);
+  for (uint64_t i = 0; i < 40; ++i) EXPECT_EQ(pe.conversation(i).messages.dump(), pk.conversation(i).messages.dump()) << i;
+}
+
 // Train questions come with chatter around them some of the time (a lead-in, a remark after, or both), so the
 // numbers are found whatever surrounds them; eval questions never do, so the held-out split stays as it was.
 TEST(Curriculum, TrainQuestionsSometimesHaveChatterEvalOnesNever) {
