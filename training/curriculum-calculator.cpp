@@ -61,20 +61,16 @@ const std::vector<BinaryOp>& binary_ops() {
   return ops;
 }
 
-// Questions wrapped around a phrase {E}: the request frames the calendar task shares, and frames about arithmetic.
-const Phrasings& frames() {
-  static const Phrasings list = [] {
-    Phrasings p{request_frames(),
-                {"Quick question: what does {E} come to?", "I need the value of {E}.", "Figure out {E} for me, please."}};
-    for (const char* frame : {"How much is {E}?", "Evaluate {E}.", "Solve {E}.", "what is {E}", "{E} = ?",
-                              "Use the calculator: {E}", "What do you get for {E}?", "What does {E} equal?",
-                              "Result of {E}?", "Would you calculate {E}?", "Do the math: {E}.",
-                              "What is the result of {E}?", "Tell me the answer to {E}.", "{E} is how much?"})
-      p.train.push_back(frame);
-    return p;
-  }();
-  return list;
-}
+// Questions wrapped around a phrase {E}.
+const Phrasings kFrames = {
+    {"What is {E}?", "What's {E}?", "Compute {E}.", "Calculate {E}", "How much is {E}?", "Please work out {E}.",
+     "Can you tell me what {E} is?", "{E} = ?", "Evaluate {E}.", "Solve {E}.", "what is {E}",
+     "Use the calculator: {E}", "I need {E}, please.", "Find {E}.", "Tell me {E}.", "Work out {E}.",
+     "What do you get for {E}?", "What does {E} equal?", "Result of {E}?", "Determine {E}.", "I want to know {E}.",
+     "{E}?", "Could you compute {E}?", "Would you calculate {E}?", "Do the math: {E}.", "Can you work out {E}?",
+     "Please compute {E}.", "Help me calculate {E}.", "Answer this: {E}", "What is the result of {E}?",
+     "Tell me the answer to {E}.", "{E} is how much?", "Show me {E}.", "What would {E} be?"},
+    {"Quick question: what does {E} come to?", "I need the value of {E}.", "Figure out {E} for me, please."}};
 
 Arithmetic binary(TaskContext& ctx) {
   const auto& ops = binary_ops();
@@ -291,7 +287,7 @@ Conversation make_calculator_task(TaskContext& ctx) {
     answer_template = ctx.rng.pick(p.answers);
   } else {
     const Arithmetic a = draw_arithmetic(ctx);
-    question = chatter(ctx, capitalize(fill(pick(ctx, frames()), {{"E", a.phrase}})));
+    question = chatter(ctx, capitalize(fill(pick(ctx, kFrames), {{"E", a.phrase}})));
     expression = a.expression;
     vars = {{"pretty", a.pretty}, {"Phrase", capitalize(a.phrase)}};
     answer_template = ctx.rng.pick(kAnswers);

@@ -93,19 +93,6 @@ struct Answered {
   std::map<std::string, std::string> vars;
 };
 
-// The train split asks 30% of calendar questions in one of the request frames the calculator task uses ("Tell me
-// {E}.", request_frames()) around a noun phrase ("the day of the week for {D}"), so that a question's frame says
-// nothing about which tool it needs: its dates and calendar words do. (Without this, "Tell me the weekday of {D}."
-// went to the calculator: training had "Tell me {E}." for arithmetic only.)
-// A calendar question: in the train split, 30% of the time a request frame around one of `noun_phrases`; otherwise
-// (and always in the eval split, which draws nothing for this) one of `sentences`.
-std::string ask(TaskContext& ctx, const Phrasings& sentences, const std::vector<std::string>& noun_phrases,
-                const std::map<std::string, std::string>& vars) {
-  if (!ctx.eval && ctx.rng.chance(0.3))
-    return capitalize(fill(fill(ctx.rng.pick(request_frames()), {{"E", ctx.rng.pick(noun_phrases)}}), vars));
-  return capitalize(fill(pick(ctx, sentences), vars));
-}
-
 const std::vector<std::string> kWeekdayAnswers = {"{D} is a {weekday}.", "It is a {weekday}.",
                                                   "That day is a {weekday}.", "{D} falls on a {weekday}.",
                                                   "A {weekday}."};
@@ -120,8 +107,7 @@ Answered weekday_question(TaskContext& ctx) {
   const DrawnDate d = draw_date(ctx);
   Answered a;
   a.vars = {{"D", d.written}};
-  a.question = ask(ctx, q, {"the day of the week for {D}", "which day of the week {D} is", "the day of the week of {D}"},
-                   a.vars);
+  a.question = capitalize(fill(pick(ctx, q), a.vars));
   a.arguments = {{"operation", "weekday"}, {"date", d.iso}};
   a.answer_template = ctx.rng.pick(kWeekdayAnswers);
   return a;
@@ -154,10 +140,7 @@ Answered add_question(TaskContext& ctx) {
   Answered a;
   a.vars = {{"D", d.written}, {"n", std::to_string(n)}, {"unit", n == 1 ? unit : unit + "s"},
             {"direction", back ? "before" : "after"}};
-  a.question = ask(ctx, back ? before : after,
-                   {"the date {n} {unit} {direction} {D}", "the date that is {n} {unit} {direction} {D}",
-                    back ? "{D} minus {n} {unit}" : "{D} plus {n} {unit}"},
-                   a.vars);
+  a.question = capitalize(fill(pick(ctx, back ? before : after), a.vars));
   a.arguments = {{"operation", "add"}, {"date", d.iso}, {"amount", back ? -n : n}, {"unit", unit + "s"}};
   a.answer_template = ctx.rng.pick(answers);
   return a;
@@ -180,12 +163,12 @@ Answered diff_question(TaskContext& ctx) {
   a.vars = {{"D1", d1.written}, {"D2", d2.written}};
   a.arguments = {{"operation", "diff"}, {"start", d1.iso}, {"end", d2.iso}};
   if (ctx.rng.chance(0.2)) {
-    a.question = ask(ctx, weeks, {"the number of weeks between {D1} and {D2}", "the weeks from {D1} to {D2}"}, a.vars);
+    a.question = capitalize(fill(pick(ctx, weeks), a.vars));
     a.answer_template = ctx.rng.pick(std::vector<std::string>{
         "{weeks} weeks and {remainder_days} days ({days} days in all).",
         "It is {weeks} whole weeks plus {remainder_days} days, {days} days in total."});
   } else {
-    a.question = ask(ctx, days, {"the number of days between {D1} and {D2}", "the days from {D1} to {D2}"}, a.vars);
+    a.question = capitalize(fill(pick(ctx, days), a.vars));
     a.answer_template = ctx.rng.pick(std::vector<std::string>{
         "There are {days} days between {D1} and {D2}.", "It is {days} days.", "{days} days."});
   }
@@ -204,11 +187,7 @@ Answered business_days_question(TaskContext& ctx) {
   const DrawnDate d2 = later_date(ctx, d1, 1, 120);
   Answered a;
   a.vars = {{"D1", d1.written}, {"D2", d2.written}};
-  a.question = ctx.known_words ? capitalize(fill(ctx.rng.pick(known), a.vars))
-                                : ask(ctx, q,
-                                      {"the number of business days from {D1} to {D2}",
-                                       "the working days between {D1} and {D2}"},
-                                      a.vars);
+  a.question = capitalize(fill(ctx.known_words ? ctx.rng.pick(known) : pick(ctx, q), a.vars));
   a.arguments = {{"operation", "business_days"}, {"start", d1.iso}, {"end", d2.iso}};
   a.answer_template = ctx.rng.pick(std::vector<std::string>{
       "There are {business_days} business days from {D1} up to (not including) {D2}.",
@@ -224,7 +203,7 @@ Answered iso_week_question(TaskContext& ctx) {
   const DrawnDate d = draw_date(ctx);
   Answered a;
   a.vars = {{"D", d.written}};
-  a.question = ask(ctx, q, {"the ISO week of {D}", "the week number of {D}"}, a.vars);
+  a.question = capitalize(fill(pick(ctx, q), a.vars));
   a.arguments = {{"operation", "iso_week"}, {"date", d.iso}};
   a.answer_template = ctx.rng.pick(std::vector<std::string>{"{D} is in ISO week {week} of {iso_year} ({iso_week}).",
                                                             "Week {week} ({iso_week})."});

@@ -10,15 +10,6 @@ const std::string& pick(TaskContext& ctx, const Phrasings& phrasings) {
   return ctx.rng.pick(list);
 }
 
-const std::vector<std::string>& request_frames() {
-  static const std::vector<std::string> frames = {
-      "What is {E}?", "What's {E}?", "Compute {E}.", "Calculate {E}", "Please work out {E}.",
-      "Can you tell me what {E} is?", "Find {E}.", "Tell me {E}.", "Work out {E}.", "Determine {E}.",
-      "I want to know {E}.", "{E}?", "Could you compute {E}?", "Can you work out {E}?", "Please compute {E}.",
-      "Help me calculate {E}.", "Answer this: {E}", "Show me {E}.", "What would {E} be?", "I need {E}, please."};
-  return frames;
-}
-
 const std::string& pick_operation(TaskContext& ctx, const Phrasings& phrasings) {
   if (ctx.known_words) return ctx.rng.pick(phrasings.train);
   return pick(ctx, phrasings);

@@ -45,10 +45,6 @@ const std::string& pick(TaskContext& ctx, const Phrasings& phrasings);
 // ctx.known_words, so that only the sentence around them is new.
 const std::string& pick_operation(TaskContext& ctx, const Phrasings& phrasings);
 
-// Request frames around a noun phrase {E} that fit any tool ("Tell me {E}.", "What is {E}?", "Can you work out
-// {E}?"): the calculator and calendar tasks both use them in the train split, so a frame does not tell the tool.
-const std::vector<std::string>& request_frames();
-
 // Replaces each {name} in `text` by vars.at(name); throws std::logic_error for a missing variable.
 std::string fill(const std::string& text, const std::map<std::string, std::string>& vars);
 

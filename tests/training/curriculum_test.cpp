@@ -316,32 +316,6 @@ TEST(Curriculum, EvalSplitUsesOtherSeedsAndHeldOutPhrasings) {
   EXPECT_LT(shared, 20);  // only tiny fixed exchanges could coincide, and eval has its own
 }
 
-// A question's frame does not tell the tool: the train split asks calculator and calendar questions in the same
-// request frames ("Tell me {E}.", "Could you compute {E}?"), so only the numbers, dates and words inside decide.
-TEST(Curriculum, CalculatorAndCalendarShareRequestFramesInTraining) {
-  CurriculumOptions o = options(41);
-  o.mix = parse_task_mix("calculator=0.5,calendar=0.5");
-  const CurriculumGenerator gen(o, fake_tool, nullptr);
-  std::map<std::string, std::set<std::string>> tasks_by_frame;  // frame start -> tasks asked in it
-  const std::vector<std::string> starts = {"Tell me ", "What is ", "Could you compute ", "Help me calculate ", "Show me "};
-  int calendar_in_frames = 0, calendar = 0;
-  for (uint64_t i = 0; i < 800; ++i) {
-    const Conversation c = gen.conversation(i);
-    std::string user;
-    for (const auto& m : c.messages)
-      if (m["role"] == "user") user = m["content"];
-    calendar += c.task == "calendar";
-    for (const auto& start : starts)
-      if (user.find(start) != std::string::npos && user.find("Tell me the answer") == std::string::npos) {
-        tasks_by_frame[start].insert(c.task);
-        calendar_in_frames += c.task == "calendar";
-      }
-  }
-  for (const auto& start : starts) EXPECT_EQ(tasks_by_frame[start].size(), 2u) << start;
-  EXPECT_GT(calendar_in_frames, calendar / 10);
-  EXPECT_LT(calendar_in_frames, calendar / 2);
-}
-
 // The known-words split asks the eval split's examples (same seeds, frames, date forms and numbers) but names every
 // operation with the train split's words: no held-out operator word, compound phrase, word problem or "workdays";
 // the held-out sentence frames stay. Tasks that name no operation (passkeys, chat) are byte for byte the eval ones.
