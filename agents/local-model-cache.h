@@ -3,6 +3,7 @@
 // shared by every provider instance; generation on one model is serialized by its mutex.
 #include "inference/chat-template.h"
 #include "inference/model.h"
+#include "inference/token-trie.h"
 #include "inference/tokenizer.h"
 
 #include <cstdint>
@@ -22,6 +23,7 @@ struct LocalModel {
   std::unique_ptr<inference::ChatTemplate> chat_template;
   std::vector<int64_t> stop_ids;  // generation_config.json's eos ids plus tokenizer_config.json's eos_token
   std::mutex generation;          // held while generating: one generation at a time per model
+  std::shared_ptr<const inference::TokenTrie> token_trie;  // built on first constrained call, under `generation`
 };
 
 // The model of `dir` on `device` (cpu | cuda | cuda:N) in `dtype` ("" = float32 on CPU, bfloat16 on CUDA; else

@@ -6,8 +6,10 @@
 #include "agents/local-settings.h"
 #include "agents/tool-call-parser.h"
 #include "inference/generator.h"
+#include "inference/tool-call-constraint.h"
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -59,6 +61,17 @@ class DeltaStream {
   size_t emitted_ = 0;
 };
 
+// Each offered tool's parameters schema by name (OpenAI {"type": "function", "function": {...}} or bare entries).
+std::map<std::string, nlohmann::json> tool_parameters(const nlohmann::json& tools) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& tool : tools) {
+    const nlohmann::json& f = tool.contains("function") ? tool["function"] : tool;
+    if (f.is_object() && f.contains("name") && f["name"].is_string())
+      out[f["name"].get<std::string>()] = f.value("parameters", nlohmann::json::object());
+  }
+  return out;
+}
+
 class LocalProvider : public LlmProvider {
  public:
   explicit LocalProvider(LocalSettings settings) : settings_(std::move(settings)) {}
@@ -87,6 +100,16 @@ class LocalProvider : public LlmProvider {
     generation.stop_token_ids = model->stop_ids;
     for (const auto& stop : request.stop)
       if (!stop.empty()) generation.stop_strings.push_back(stop);
+
+    const bool tools_offered = request.tool_choice != "none" && request.tools.is_array() && !request.tools.empty();
+    std::optional<inference::ToolCallConstraint> constraint;
+    if (const auto parameters = tool_parameters(request.tools); tools_offered && settings_.constrain_tool_calls &&
+                                                                 !parameters.empty()) {
+      if (!model->token_trie)
+        model->token_trie = std::make_shared<const inference::TokenTrie>(inference::TokenTrie::of(*model->tokenizer));
+      constraint.emplace(model->token_trie, inference::compile_tool_call_schema(parameters));
+      generation.constraint = &*constraint;
+    }
 
     inference::GenerationResult result;
     DeltaStream stream(on_delta, generation.stop_strings);
@@ -124,7 +147,6 @@ class LocalProvider : public LlmProvider {
     response.usage.completion_tokens = static_cast<long long>(result.ids.size());
     response.finish_reason = result.finish_reason;
     response.content = result.text;
-    const bool tools_offered = request.tool_choice != "none" && request.tools.is_array() && !request.tools.empty();
     if (tools_offered) {
       auto parsed = parse_tool_calls(result.text);
       std::string content = parsed.content;

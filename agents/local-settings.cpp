@@ -15,8 +15,9 @@ namespace {
 
 using nlohmann::json;
 
-const std::vector<std::string_view> kKnownKeys = {"provider", "model", "temperature", "top_p",   "top_k", "max_tokens",
-                                                  "seed",     "device", "dtype",      "threads", "kv"};
+const std::vector<std::string_view> kKnownKeys = {"provider", "model",   "temperature", "top_p",
+                                                  "top_k",    "max_tokens", "seed",      "device",
+                                                  "dtype",    "threads", "kv",          "constrain_tool_calls"};
 const std::vector<std::string_view> kKnownKvKeys = {"method", "keep_ratio", "cap", "window", "sinks", "filters"};
 
 std::filesystem::path resolve(const std::string& path, const std::string& base_dir) {
@@ -108,6 +109,12 @@ LocalSettings parse_local_settings(const json& settings, const std::string& base
   }
   if (has("threads")) s.threads = static_cast<int>(setting_integer(settings["threads"], "threads", 1, 1024));
   if (has("kv")) s.kv = parse_kv(settings["kv"], s.model_dir, base_dir);
+  if (has("constrain_tool_calls")) {
+    if (!settings["constrain_tool_calls"].is_boolean())
+      fail_setting("constrain_tool_calls",
+                   "must be true or false (got " + settings["constrain_tool_calls"].dump() + ")");
+    s.constrain_tool_calls = settings["constrain_tool_calls"].get<bool>();
+  }
   return s;
 }
 

@@ -31,6 +31,9 @@ struct LocalSettings {
   std::string dtype;                  // float32 | bfloat16 | float16; "" = float32 on CPU, bfloat16 on CUDA
   std::optional<int> threads;         // libtorch intra-op threads (process-wide)
   std::optional<LocalKvSettings> kv;
+  // With tools offered, a <tool_call> block may only continue as a call of an offered tool that fits its schema
+  // (inference/tool-call-constraint.h); false: the model writes calls unguided.
+  bool constrain_tool_calls = true;
 };
 
 // Reads {provider: local, model, temperature, ...}; throws std::invalid_argument naming `llm.<key>` and the fix

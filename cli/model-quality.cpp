@@ -103,6 +103,7 @@ json QualityReport::to_json() const {
             {"answer_states_result", rate(answer_ok, tool_total)},
             {"seconds", seconds},
             {"kv", kv},
+            {"constrained_tool_calls", constrained},
             {"failures", failures}};
   json keys = json::array();
   for (const auto& p : passkey)
@@ -116,7 +117,8 @@ std::string QualityReport::markdown() const {
                             : split == "unseen-words" ? "held-out, with unseen operation words"
                             : split == "train"        ? "train split, a diagnostic"
                                                       : split;
-  std::string out = "| metric (" + label + ") | result |\n| --- | ---: |\n";
+  std::string out = "| metric (" + label + (constrained ? "" : "; unconstrained tool calls") +
+                    ") | result |\n| --- | ---: |\n";
   const std::string kv_label = kv.is_null() ? "full cache" : "KV " + kv.dump();
   if (tool_total > 0) {  // rows only for what was measured
     out += "| valid tool-call format | " + pct(format_ok, tool_total) + " (" + std::to_string(format_ok) + "/" +
@@ -154,7 +156,7 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
   };
   json settings = {{"provider", "local"},  {"model", std::filesystem::absolute(dir).string()},
                    {"temperature", 0},     {"max_tokens", 160},
-                   {"device", options.device}};
+                   {"device", options.device}, {"constrain_tool_calls", options.constrain_tool_calls}};
   if (!options.kv.is_null()) settings["kv"] = options.kv;
   std::unique_ptr<agents::LlmProvider> provider =
       agents::make_local_provider(settings, std::filesystem::absolute(dir).string());
@@ -166,6 +168,7 @@ QualityReport evaluate_model_quality(const QualityOptions& options) {
   const int64_t limit = options.failures_per_kind;  // misses kept per kind
   report.kv = options.kv;
   report.split = options.questions;
+  report.constrained = options.constrain_tool_calls;
   const training::CurriculumSplit split = curriculum_split(options.questions);
   training::CurriculumOptions tool_options;
   tool_options.seed = options.seed;

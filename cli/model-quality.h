@@ -20,6 +20,7 @@ struct QualityOptions {
   // with words training taught), "unseen-words" (the same, with operation words training never used) or "train"
   // (the train split's phrasings: a diagnostic of skill against wording).
   std::string questions = "held-out";
+  bool constrain_tool_calls = true;  // the local provider's default; false: the model's calls unguided
   nlohmann::json kv;                // the local provider's `kv:` settings (every prompt; relative filters: the model dir); null = full cache
   std::string device = "cpu";
   int64_t failures_per_kind = 5;    // misses kept in the report per kind (format, call, answer, passkey)
@@ -40,6 +41,7 @@ struct QualityReport {
   std::vector<Passkey> passkey;
   double seconds = 0;
   nlohmann::json kv;  // the compression used (null: full cache)
+  bool constrained = true;  // tool calls were constrained to the tools' schemas
   nlohmann::json failures = nlohmann::json::array();
 
   nlohmann::json to_json() const;

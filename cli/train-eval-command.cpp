@@ -33,7 +33,7 @@ void install_train_eval(CLI::App& root) {
   static std::string model, lengths = "1024,2048", kv, markdown_out, device = "cpu", questions = "held-out";
   static int64_t tool_examples = 200, passkey_examples = 20, failures = 5;
   static uint64_t seed = 1;
-  static bool as_json = false, quiet = false;
+  static bool as_json = false, quiet = false, unconstrained = false;
   static double min_format = 0, min_call = 0, min_answer = 0, min_passkey = 0;
   auto* cmd = train_app(root)->add_subcommand(
       "eval", "Measure a model on the curriculum's held-out split through the local provider: tool-call format, "
@@ -51,6 +51,9 @@ void install_train_eval(CLI::App& root) {
                   "\"workdays\", new word problems); train: the train split's phrasings (a diagnostic)")
       ->capture_default_str()
       ->check(CLI::IsMember(quality_question_sets()));
+  cmd->add_flag("--unconstrained", unconstrained,
+                "Let the model write tool calls unguided (the local provider's constrain_tool_calls: false), to "
+                "measure the model alone");
   cmd->add_option("--kv", kv, "KV compression for every prompt, JSON like the local provider's kv: "
                               "'{\"method\":\"qfilters\",\"keep_ratio\":0.5}' (default: full cache)");
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
@@ -74,6 +77,7 @@ void install_train_eval(CLI::App& root) {
       o.passkey_lengths = parse_lengths(lengths);
       o.seed = seed;
       o.questions = questions;
+      o.constrain_tool_calls = !unconstrained;
       o.device = device;
       o.failures_per_kind = failures;
       if (!kv.empty()) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 
@@ -15,6 +16,15 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// `row` with the logits of ids not allowed (allowed[id] == 0, or id past allowed.size()) set to -inf.
+torch::Tensor only_allowed(const torch::Tensor& row, const std::vector<uint8_t>& allowed) {
+  const int64_t n = row.size(0);
+  std::vector<uint8_t> keep(static_cast<size_t>(n), 0);
+  std::copy_n(allowed.begin(), std::min<size_t>(allowed.size(), keep.size()), keep.begin());
+  const torch::Tensor mask = torch::from_blob(keep.data(), {n}, torch::kUInt8).to(row.device()).to(torch::kBool);
+  return row.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
 }
 
 }  // namespace
@@ -37,6 +47,7 @@ GenerationResult generate(const Model& model, const Tokenizer* tokenizer, KvCach
   std::vector<int64_t> context = request.prompt;
   std::optional<StreamingDetokenizer> detok;
   if (tokenizer) detok.emplace(*tokenizer, /*skip_special_tokens=*/false);
+  std::vector<uint8_t> allowed;  // the constraint's mask
   size_t longest_stop = 0;
   for (const auto& s : request.stop_strings) longest_stop = std::max(longest_stop, s.size());
 
@@ -46,7 +57,10 @@ GenerationResult generate(const Model& model, const Tokenizer* tokenizer, KvCach
   start = Clock::now();
   for (int64_t step = 0; step < request.max_new_tokens; ++step) {
     if (step > 0) logits = model.forward({context.back()}, cache, /*last_only=*/true, request.observer);
-    const int64_t id = sampler.sample(logits[0], context, result.ids.size());
+    torch::Tensor row = logits[0];
+    if (request.constraint && request.constraint->mask_next(allowed)) row = only_allowed(row, allowed);
+    const int64_t id = sampler.sample(row, context, result.ids.size());
+    if (request.constraint) request.constraint->accept(id);
     context.push_back(id);
     result.ids.push_back(id);
     const bool is_stop_token =

@@ -3,6 +3,7 @@
 #include "inference/kv-cache.h"
 #include "inference/model.h"
 #include "inference/sampler.h"
+#include "inference/token-constraint.h"
 
 #include <functional>
 #include <string>
@@ -19,6 +20,7 @@ struct GenerationRequest {
   std::vector<int64_t> stop_token_ids;     // e.g. the model's eos ids; included in ids, not in text
   std::vector<std::string> stop_strings;   // generation ends when the text contains one; it is cut from text
   LayerObserver observer;                  // given to every forward (e.g. a StreamingEvictor's); may be empty
+  TokenConstraint* constraint = nullptr;   // masks the tokens it does not allow before each draw; may be null
 };
 
 struct GenerationResult {

@@ -1,5 +1,6 @@
 // The local provider on a real (tiny, random) model directory with the Qwen2.5 chat template: prompt rendering and
-// token counts, determinism, the shared model cache, max_tokens, stop strings and streaming, KV settings, errors.
+// token counts, determinism, the shared model cache, max_tokens, stop strings and streaming, KV settings, errors;
+// and the bundled model's tool calls held to the tools' schemas.
 #include "agents/local-model-cache.h"
 #include "agents/local-provider.h"
 #include "inference/chat-template.h"
@@ -10,12 +11,17 @@
 #include "tests/support/oracle.h"
 #include "tests/support/paths.h"
 #include "tests/support/temp-dir.h"
+#include "tools/builtin-tools.h"
+#include "tools/json-schema.h"
+#include "tools/tool-registry.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <iostream>
+#include <map>
 #include <stop_token>
 #include <thread>
 
@@ -279,6 +285,12 @@ TEST_F(LocalProviderTest, UnknownAndMistypedSettingsAreRejected) {
   EXPECT_NE(invalid_argument_message({{"provider", "local"}}).find("llm.model is required"), std::string::npos);
 }
 
+TEST_F(LocalProviderTest, ConstrainToolCallsMustBeABoolean) {
+  EXPECT_NE(invalid_argument_message(settings({{"constrain_tool_calls", "yes"}})).find("llm.constrain_tool_calls must be true or false"),
+            std::string::npos);
+  EXPECT_NO_THROW(make_local_provider(settings({{"constrain_tool_calls", false}}), ""));
+}
+
 TEST_F(LocalProviderTest, MissingModelDirectoryNamesThePath) {
   auto message = invalid_argument_message(settings({{"model", "no-such-model"}}), dir_->path().string());
   EXPECT_NE(message.find("llm.model"), std::string::npos) << message;
@@ -365,6 +377,51 @@ TEST_F(LocalProviderTest, AlreadyRequestedStopGeneratesNothing) {
   int deltas = 0;
   EXPECT_THROW(run(settings(), request, [&](const std::string&) { ++deltas; }), LlmError);
   EXPECT_EQ(deltas, 0);
+}
+
+// With tools offered, the bundled model's calls are held to the real tools' schemas (constrain_tool_calls, the
+// default). The questions are held-out ones on which the bundled model of 2026-11-25 wrote malformed calls unguided
+// (a date where the integer `amount` goes, a call cut off); guided, every call parses and validates.
+TEST(LocalProviderConstrained, TheBundledModelsCallsFitTheToolSchemas) {
+  const tools::ToolRegistry registry = tools::make_builtin_registry();
+  json offered = json::array();
+  std::map<std::string, tools::JsonSchema> schemas;
+  for (const char* name : {"calculator", "calendar"}) {
+    offered.push_back(tools::to_openai_tool(registry.find(name)->spec));
+    schemas.emplace(name, tools::JsonSchema(offered.back()["function"]["parameters"]));
+  }
+  const json base = {{"provider", "local"},
+                     {"model", (chorus::testing::repo_dir() / "models/chorus-tiny").string()},
+                     {"temperature", 0},
+                     {"max_tokens", 160}};
+  json unguided_settings = base;
+  unguided_settings["constrain_tool_calls"] = false;
+  auto guided = make_local_provider(base, "");
+  auto unguided = make_local_provider(unguided_settings, "");
+  int malformed_unguided = 0;
+  for (const char* question : {"In which calendar week does 2011-04-13 fall?",
+                               "In weeks, how far apart are May 14, 2014 and 18 November 2058?",
+                               "What is the number of days separating 2013-05-13 and Nov 23, 2013?",
+                               "The 18th of December 2005: what day of the week is that?",
+                               "Give me both the sum of 2776 and 165.4 and the square of 15."}) {
+    LlmRequest request;
+    request.messages = {{"user", question, {}, "", ""}};
+    request.tools = offered;
+    const LlmResponse r = guided->complete(request);
+    ASSERT_FALSE(r.tool_calls.empty()) << question << ": " << r.content;
+    for (const auto& call : r.tool_calls) {
+      ASSERT_EQ(schemas.count(call.name), 1u) << question << ": " << call.name;
+      const json args = json::parse(call.arguments_text, nullptr, false);
+      ASSERT_TRUE(args.is_object()) << question << ": " << call.arguments_text;
+      EXPECT_TRUE(schemas.at(call.name).is_valid(args))
+          << question << ": " << args.dump() << ": " << tools::join_errors(schemas.at(call.name).validate(args));
+    }
+    for (const auto& call : unguided->complete(request).tool_calls)
+      malformed_unguided += call.name.empty() || !json::parse(call.arguments_text, nullptr, false).is_object() ||
+                            !schemas.count(call.name) ||
+                            !schemas.at(call.name).is_valid(json::parse(call.arguments_text, nullptr, false));
+  }
+  std::cout << "unguided calls that break their schema on these questions: " << malformed_unguided << "\n";
 }
 
 }  // namespace

@@ -63,6 +63,9 @@ TEST(BundledModel, KeepsTheQualityItsModelCardStates) {
     EXPECT_EQ(now["split"], questions);
     for (const char* metric : {"format_valid", "right_call", "answer_states_result"})
       EXPECT_GE(now[metric].get<double>(), card[metric].get<double>() - kMargin) << metric << "\n" << r.out;
+    // Calls held to the tools' schemas (the local provider's default) parse: only one cut off by max_tokens can fail.
+    EXPECT_TRUE(now["constrained_tool_calls"].get<bool>());
+    EXPECT_GE(now["format_valid"].get<double>(), 0.99) << r.out;
     ASSERT_EQ(now["passkey"].size(), card["passkey"].size()) << r.out;
     for (size_t i = 0; i < card["passkey"].size(); ++i) {
       if (card["passkey"][i]["accuracy"].is_null()) continue;
@@ -71,6 +74,11 @@ TEST(BundledModel, KeepsTheQualityItsModelCardStates) {
           << "passkey at " << card["passkey"][i]["length"] << " tokens\n" << r.out;
     }
   }
+  // --unconstrained measures the model alone, and says so.
+  auto alone = run_chorus({"train", "eval", "--model", kModel.string(), "--unconstrained", "--tool-examples", "4",
+                           "--passkey-examples", "0", "--quiet"});
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_NE(alone.out.find("unconstrained tool calls"), std::string::npos) << alone.out;
   // The question sets are named; another name is refused with the list.
   auto unknown = run_chorus({"train", "eval", "--model", kModel.string(), "--questions", "held_out"});
   EXPECT_NE(unknown.exit_code, 0);

@@ -1,11 +1,14 @@
-// Generation on a random model with a real tokenizer: stop tokens, stop strings, callbacks, seeded sampling.
+// Generation on a random model with a real tokenizer: stop tokens, stop strings, callbacks, seeded sampling, tool-call
+// constraints.
 #include "inference/generator.h"
 #include "inference/tokenizer.h"
+#include "inference/tool-call-constraint.h"
 #include "tests/support/oracle.h"
 #include "tests/support/paths.h"
 #include "tests/support/temp-dir.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace chorus::inference {
 namespace {
@@ -114,6 +117,43 @@ TEST_F(Generator, SeededSamplingIsReproducible) {
   r.sampling.seed = 99;
   auto c = run(r);
   EXPECT_NE(a.ids, c.ids);
+}
+
+// A tool-call constraint shapes what even a random model writes: started inside a call, the output is a whole
+// call of the offered tool with arguments its schema takes, then </tool_call>; without it, the same draws are not.
+TEST_F(Generator, ToolCallConstraintMakesEvenARandomModelWriteAValidCall) {
+  auto trie = std::make_shared<const TokenTrie>(TokenTrie::of(*tokenizer_));
+  const auto schema = compile_tool_call_schema({{"set_unit", nlohmann::json::parse(R"({
+      "type": "object", "additionalProperties": false, "required": ["unit", "on"],
+      "properties": {"unit": {"enum": ["days", "weeks"]}, "on": {"type": "boolean"}}})")}});
+  for (uint64_t seed : {1, 2, 3}) {
+    ToolCallConstraint constraint(trie, schema);
+    constraint.begin_call();
+    GenerationRequest r;
+    r.sampling.temperature = 1.0;
+    r.sampling.seed = seed;
+    r.max_new_tokens = 800;  // whitespace runs are bounded, so a call ends well within this
+    r.constraint = &constraint;
+    for (auto id : tokenizer_->encode("Call the tool.<tool_call>", false)) r.prompt.push_back(id);
+    const auto result = run(r);
+    const size_t close = result.text.find("</tool_call>");
+    ASSERT_NE(close, std::string::npos) << result.text;
+    const auto call = nlohmann::json::parse(result.text.substr(0, close), nullptr, false);
+    ASSERT_TRUE(call.is_object()) << result.text;
+    EXPECT_EQ(call.value("name", ""), "set_unit");
+    const auto arguments = call.value("arguments", nlohmann::json());
+    ASSERT_TRUE(arguments.is_object()) << result.text;
+    EXPECT_EQ(arguments.size(), 2u) << result.text;
+    const std::string unit = arguments.value("unit", "");
+    EXPECT_TRUE(unit == "days" || unit == "weeks") << result.text;
+    EXPECT_TRUE(arguments.value("on", nlohmann::json()).is_boolean()) << result.text;
+
+    r.constraint = nullptr;
+    r.max_new_tokens = 60;
+    const auto free = run(r);
+    EXPECT_FALSE(nlohmann::json::parse(free.text.substr(0, free.text.find("</tool_call>")), nullptr, false).is_object())
+        << free.text;
+  }
 }
 
 TEST_F(Generator, RejectsEmptyPromptAndBadIds) {
