@@ -7,7 +7,16 @@
 namespace chorus::inference {
 
 // JSON types as bits; "number" allows integers too.
-enum : unsigned { kNull = 1, kBool = 2, kInteger = 4, kNumber = 8, kString = 16, kArray = 32, kObject = 64, kAny = 127 };
+enum : unsigned {
+  kNull = 1,
+  kBool = 2,
+  kInteger = 4,
+  kNumber = 8,
+  kString = 16,
+  kArray = 32,
+  kObject = 64,
+  kAny = 127
+};
 
 // then: {required, propertyNames: {enum}} applied when the object's `key` holds the string `value`.
 struct Conditional {
@@ -22,7 +31,7 @@ struct SchemaNode {
   bool has_enum = false;
   std::vector<std::string> enum_strings;
   bool has_pattern = false;
-  std::vector<std::bitset<256>> pattern;  // one byte class per position, anchored at both ends
+  std::vector<std::bitset<256>> pattern;   // one byte class per position, anchored at both ends
   std::optional<double> minimum, maximum;  // integers (bounds on fractions and exponents are not checked)
   std::optional<uint64_t> min_length, max_length;  // strings, in characters
   std::map<std::string, std::shared_ptr<const SchemaNode>> properties;
@@ -40,8 +49,9 @@ using nlohmann::json;
 using Frame = JsonSchemaMatcher::Frame;
 using Kind = Frame::Kind;
 
-constexpr int kMaxWhitespaceRun = 20;  // structural whitespace in a row (pretty-printed JSON needs indentation)
-constexpr size_t kMaxKeptText = 256;   // string bytes kept for if/then and tool names
+constexpr int kMaxWhitespaceRun =
+    20;  // structural whitespace in a row (pretty-printed JSON needs indentation)
+constexpr size_t kMaxKeptText = 256;  // string bytes kept for if/then and tool names
 
 const SchemaNode& any_node() {
   static const SchemaNode node;
@@ -57,10 +67,18 @@ const SchemaNode& any_object_node() {
   return node;
 }
 
-bool is_ws(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool is_hex(unsigned char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-unsigned hex_value(unsigned char c) { return is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10; }
+bool is_ws(unsigned char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+bool is_digit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_hex(unsigned char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+unsigned hex_value(unsigned char c) {
+  return is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
+}
 
 unsigned type_bits(const std::string& name) {
   if (name == "null") return kNull;
@@ -73,8 +91,8 @@ unsigned type_bits(const std::string& name) {
   return kAny;
 }
 
-// "^[0-9]{4}-[0-9]{2}$": literal bytes, \d, \. style escapes and [...] classes (ranges, no negation), each with an
-// optional {n}; both anchors required. Anything else: false (the pattern is then not enforced).
+// "^[0-9]{4}-[0-9]{2}$": literal bytes, \d, \. style escapes and [...] classes (ranges, no negation), each
+// with an optional {n}; both anchors required. Anything else: false (the pattern is then not enforced).
 bool parse_pattern(const std::string& p, std::vector<std::bitset<256>>& out) {
   if (p.size() < 2 || p.front() != '^' || p.back() != '$') return false;
   const std::string body = p.substr(1, p.size() - 2);
@@ -100,7 +118,8 @@ bool parse_pattern(const std::string& p, std::vector<std::bitset<256>>& out) {
             ++j;
             continue;
           }
-          if (std::string(".-+*?()[]{}|^$\\/").find(static_cast<char>(a)) == std::string::npos) return false;  // \w, \s, ...
+          if (std::string(".-+*?()[]{}|^$\\/").find(static_cast<char>(a)) == std::string::npos)
+            return false;  // \w, \s, ...
         }
         if (j + 2 < body.size() && body[j + 1] == '-' && body[j + 2] != ']') {
           const unsigned char b = static_cast<unsigned char>(body[j + 2]);
@@ -162,14 +181,16 @@ void add_conditionals(const json& schema, std::vector<Conditional>& out) {
     const json& then = (*at)["then"];
     if (!test.is_object() || !test.contains("properties") || !test["properties"].is_object() ||
         test["properties"].size() != 1 || !then.is_object())
-      break;  // an `if` of another form: what its else-branches mean depends on it, so they are not applied either
+      break;  // an `if` of another form: what its else-branches mean depends on it, so they are not applied
+              // either
     const auto it = test["properties"].begin();
     if (!it.value().is_object() || !it.value().contains("const") || !it.value()["const"].is_string()) break;
     Conditional c;
     c.key = it.key();
     c.value = it.value()["const"].get<std::string>();
     c.required = strings_of(then.value("required", json::array()));
-    if (then.contains("propertyNames") && then["propertyNames"].is_object() && then["propertyNames"].contains("enum")) {
+    if (then.contains("propertyNames") && then["propertyNames"].is_object() &&
+        then["propertyNames"].contains("enum")) {
       c.restrict_names = true;
       c.names = strings_of(then["propertyNames"]["enum"]);
     }
@@ -197,7 +218,8 @@ std::shared_ptr<SchemaNode> compile_node(const json& schema) {
   if (schema.contains("const") && schema["const"].is_string()) {
     choices.push_back(schema["const"].get<std::string>());
   } else if (schema.contains("enum") && schema["enum"].is_array() && !schema["enum"].empty() &&
-             std::all_of(schema["enum"].begin(), schema["enum"].end(), [](const json& v) { return v.is_string(); })) {
+             std::all_of(schema["enum"].begin(), schema["enum"].end(),
+                         [](const json& v) { return v.is_string(); })) {
     choices = strings_of(schema["enum"]);
   }
   if (!choices.empty() && (node->types & kString)) {
@@ -205,7 +227,8 @@ std::shared_ptr<SchemaNode> compile_node(const json& schema) {
     node->has_enum = true;
     node->enum_strings = std::move(choices);
   }
-  if ((node->types & kString) && !node->has_enum && schema.contains("pattern") && schema["pattern"].is_string())
+  if ((node->types & kString) && !node->has_enum && schema.contains("pattern") &&
+      schema["pattern"].is_string())
     node->has_pattern = parse_pattern(schema["pattern"].get<std::string>(), node->pattern);
   const auto number = [&](const char* key) -> std::optional<double> {
     if (schema.contains(key) && schema[key].is_number()) return schema[key].get<double>();
@@ -236,11 +259,14 @@ const Conditional* matched_conditional(const Frame& f) {
   return nullptr;
 }
 
-bool used(const Frame& f, const std::string& key) { return std::find(f.used.begin(), f.used.end(), key) != f.used.end(); }
+bool used(const Frame& f, const std::string& key) {
+  return std::find(f.used.begin(), f.used.end(), key) != f.used.end();
+}
 
 // The keys an object may still take, or null when any key may come.
 std::vector<std::string> allowed_keys(const Frame& f, bool& any) {
-  if (f.node->tool_call && !used(f, "name")) {  // a tool call names its tool first, so its arguments are checked
+  if (f.node->tool_call &&
+      !used(f, "name")) {  // a tool call names its tool first, so its arguments are checked
     any = false;
     return {"name"};
   }
@@ -254,7 +280,8 @@ std::vector<std::string> allowed_keys(const Frame& f, bool& any) {
     any = f.node->additional;
     for (const auto& [key, sub] : f.node->properties) names.push_back(key);
   }
-  names.erase(std::remove_if(names.begin(), names.end(), [&](const std::string& k) { return used(f, k); }), names.end());
+  names.erase(std::remove_if(names.begin(), names.end(), [&](const std::string& k) { return used(f, k); }),
+              names.end());
   return names;
 }
 
@@ -268,11 +295,12 @@ bool required_met(const Frame& f) {
 }
 
 bool any_has_prefix(const std::vector<std::string>& names, const std::string& prefix) {
-  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.compare(0, prefix.size(), prefix) == 0; });
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return n.compare(0, prefix.size(), prefix) == 0; });
 }
 
-// An integer's digits so far (or, `whole`, the finished integer) against minimum/maximum: a non-negative prefix only
-// grows as digits follow, a negative one only falls.
+// An integer's digits so far (or, `whole`, the finished integer) against minimum/maximum: a non-negative
+// prefix only grows as digits follow, a negative one only falls.
 bool within_bounds(const Frame& f, bool whole) {
   if (f.node->types & kNumber) return true;  // bounds are checked on integers only
   const double value = f.negative ? -f.magnitude : f.magnitude;
@@ -301,9 +329,12 @@ bool restricted(const Frame& s, const Frame* parent) {
 
 }  // namespace
 
-std::shared_ptr<const SchemaNode> compile_json_schema(const nlohmann::json& schema) { return compile_node(schema); }
+std::shared_ptr<const SchemaNode> compile_json_schema(const nlohmann::json& schema) {
+  return compile_node(schema);
+}
 
-std::shared_ptr<const SchemaNode> compile_tool_call_schema(const std::map<std::string, nlohmann::json>& tools) {
+std::shared_ptr<const SchemaNode> compile_tool_call_schema(
+    const std::map<std::string, nlohmann::json>& tools) {
   auto envelope = std::make_shared<SchemaNode>();
   envelope->types = kObject;
   envelope->additional = false;
@@ -385,7 +416,8 @@ bool JsonSchemaMatcher::step(unsigned char c) {
       parent.phase = 3;
     } else if (parent.kind == Kind::object && parent.phase == 4) {  // a value
       parent.used.push_back(parent.key);
-      if (child.kind == Kind::string && child.text.size() < kMaxKeptText) parent.known[parent.key] = child.text;
+      if (child.kind == Kind::string && child.text.size() < kMaxKeptText)
+        parent.known[parent.key] = child.text;
       parent.phase = 5;
     } else if (parent.kind == Kind::array && parent.phase == 1) {
       parent.phase = 2;
@@ -426,9 +458,10 @@ bool JsonSchemaMatcher::step(unsigned char c) {
           f.magnitude = c == '-' ? 0 : c - '0';
           return within_bounds(f, /*whole=*/false);
         }
-        const char* rest = c == 't' && (types & kBool) ? "rue" : c == 'f' && (types & kBool) ? "alse"
-                           : c == 'n' && (types & kNull)                    ? "ull"
-                                                                            : nullptr;
+        const char* rest = c == 't' && (types & kBool)   ? "rue"
+                           : c == 'f' && (types & kBool) ? "alse"
+                           : c == 'n' && (types & kNull) ? "ull"
+                                                         : nullptr;
         if (!rest) return false;
         f.kind = Kind::literal;
         f.text = rest;
@@ -491,12 +524,14 @@ bool JsonSchemaMatcher::step(unsigned char c) {
             keep();
             return true;
           }
-          if (f.want_low || std::string("\"\\/bfnrt").find(static_cast<char>(c)) == std::string::npos) return false;
+          if (f.want_low || std::string("\"\\/bfnrt").find(static_cast<char>(c)) == std::string::npos)
+            return false;
           f.escape = 0;
           keep();
           return true;
         }
-        if (f.escape >= 2) {  // \uXXXX: a high surrogate needs a low one right after; a low one alone is refused
+        if (f.escape >=
+            2) {  // \uXXXX: a high surrogate needs a low one right after; a low one alone is refused
           if (!is_hex(c)) return false;
           f.code = static_cast<uint16_t>(f.code * 16 + hex_value(c));
           keep();
@@ -528,8 +563,8 @@ bool JsonSchemaMatcher::step(unsigned char c) {
           if (c == '"') {
             if (f.node->min_length && f.chars < *f.node->min_length) return false;
             if (f.is_key) return finish_value();  // finish_value checks the whole key
-            if (f.node->has_enum &&
-                std::find(f.node->enum_strings.begin(), f.node->enum_strings.end(), f.text) == f.node->enum_strings.end())
+            if (f.node->has_enum && std::find(f.node->enum_strings.begin(), f.node->enum_strings.end(),
+                                              f.text) == f.node->enum_strings.end())
               return false;
             if (f.node->has_pattern && f.text.size() != f.node->pattern.size()) return false;
             return finish_value();

@@ -12,7 +12,8 @@ void TokenTrie::insert(std::vector<Node>& nodes, const std::string& bytes, int32
   int32_t at = 0;
   for (unsigned char byte : bytes) {
     auto& children = nodes[static_cast<size_t>(at)].children;
-    const auto it = std::find_if(children.begin(), children.end(), [&](const auto& c) { return c.first == byte; });
+    const auto it =
+        std::find_if(children.begin(), children.end(), [&](const auto& c) { return c.first == byte; });
     if (it != children.end()) {
       at = it->second;
       continue;
@@ -42,8 +43,10 @@ TokenTrie::TokenTrie(std::vector<std::string> token_bytes, std::vector<int32_t> 
       const auto u = static_cast<unsigned char>(c);
       return u != '"' && u != '\\' && u >= 0x20 && utf8.step(u);
     });
-    if (plain) plain_.push_back(id);
-    else insert(unplain_nodes_, b, id);
+    if (plain)
+      plain_.push_back(id);
+    else
+      insert(unplain_nodes_, b, id);
   }
 }
 

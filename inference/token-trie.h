@@ -1,6 +1,6 @@
 #pragma once
-// The vocabulary as a byte trie, to find every token whose bytes a byte-level matcher accepts in one walk that
-// shares prefixes and drops a subtree at the first refused byte (tool-call-constraint.h).
+// The vocabulary as a byte trie, to find every token whose bytes a byte-level matcher accepts in one walk
+// that shares prefixes and drops a subtree at the first refused byte (tool-call-constraint.h).
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -12,10 +12,12 @@ class Tokenizer;
 
 class TokenTrie {
  public:
-  // token_bytes[id]: the bytes token id adds to the text ("" = never allowed). Ids in `markup` (added tokens such
-  // as "<|im_end|>" or "</tool_call>") are kept out of the trie: they stand for markup, not for their characters.
+  // token_bytes[id]: the bytes token id adds to the text ("" = never allowed). Ids in `markup` (added tokens
+  // such as "<|im_end|>" or "</tool_call>") are kept out of the trie: they stand for markup, not for their
+  // characters.
   explicit TokenTrie(std::vector<std::string> token_bytes, std::vector<int32_t> markup = {});
-  // Every id below tokenizer.id_end(), with the bytes decode() gives it after other tokens; its added tokens as markup.
+  // Every id below tokenizer.id_end(), with the bytes decode() gives it after other tokens; its added tokens
+  // as markup.
   static TokenTrie of(const Tokenizer& tokenizer);
 
   // Ids covered (one more than the largest).
@@ -23,10 +25,11 @@ class TokenTrie {
   const std::string& bytes(int64_t id) const;
   const std::vector<int32_t>& markup() const { return markup_; }
 
-  // Sets allowed[id] = 1 for each token (markup aside) whose bytes `start` accepts one after another (State: copyable, with
-  // `bool advance(unsigned char)`, false = refused); `allowed` must hold size() entries. A State may also offer
-  // `bool inside_plain_string() const`: true when any text without '"', '\\' or control bytes that is well-formed
-  // UTF-8 from a character boundary continues it, so that such tokens (most of a vocabulary) need no walk.
+  // Sets allowed[id] = 1 for each token (markup aside) whose bytes `start` accepts one after another (State:
+  // copyable, with `bool advance(unsigned char)`, false = refused); `allowed` must hold size() entries. A
+  // State may also offer `bool inside_plain_string() const`: true when any text without '"', '\\' or control
+  // bytes that is well-formed UTF-8 from a character boundary continues it, so that such tokens (most of a
+  // vocabulary) need no walk.
   template <class State>
   void mark_accepted(const State& start, std::vector<uint8_t>& allowed) const {
     if constexpr (requires { start.inside_plain_string(); }) {
@@ -62,9 +65,9 @@ class TokenTrie {
   }
   std::vector<std::string> bytes_;
   std::vector<int32_t> markup_;
-  std::vector<int32_t> plain_;        // tokens without '"', '\\' or control bytes, well-formed UTF-8
-  std::vector<Node> nodes_;           // every token but markup
-  std::vector<Node> unplain_nodes_;   // the tokens not in plain_
+  std::vector<int32_t> plain_;       // tokens without '"', '\\' or control bytes, well-formed UTF-8
+  std::vector<Node> nodes_;          // every token but markup
+  std::vector<Node> unplain_nodes_;  // the tokens not in plain_
 };
 
 }  // namespace chorus::inference

@@ -10,7 +10,9 @@ constexpr std::string_view kOpen = "<tool_call>";
 constexpr std::string_view kClose = "</tool_call>";
 constexpr uint8_t kMaxWhitespace = 8;
 
-bool is_ws(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+bool is_ws(unsigned char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
 
 }  // namespace
 
@@ -35,7 +37,8 @@ bool ToolCallConstraint::CallState::advance(unsigned char byte) {
   }
 }
 
-ToolCallConstraint::ToolCallConstraint(std::shared_ptr<const TokenTrie> trie, std::shared_ptr<const SchemaNode> call_schema)
+ToolCallConstraint::ToolCallConstraint(std::shared_ptr<const TokenTrie> trie,
+                                       std::shared_ptr<const SchemaNode> call_schema)
     : trie_(std::move(trie)), schema_(std::move(call_schema)) {}
 
 bool ToolCallConstraint::mask_next(std::vector<uint8_t>& allowed) {
@@ -46,7 +49,8 @@ bool ToolCallConstraint::mask_next(std::vector<uint8_t>& allowed) {
     for (int32_t id : trie_->markup()) {
       CallState next = *call_;
       const std::string& bytes = trie_->bytes(id);
-      if (!bytes.empty() && std::all_of(bytes.begin(), bytes.end(), [&](char b) { return next.advance(static_cast<unsigned char>(b)); }))
+      if (!bytes.empty() && std::all_of(bytes.begin(), bytes.end(),
+                                        [&](char b) { return next.advance(static_cast<unsigned char>(b)); }))
         allowed[static_cast<size_t>(id)] = 1;
     }
   if (std::find(allowed.begin(), allowed.end(), 1) == allowed.end()) {

@@ -1,8 +1,9 @@
 #pragma once
-// Tool calls that always parse: in the Hermes/Qwen2.5 format, once the model writes "<tool_call>", only tokens that
-// keep "{"name": ..., "arguments": {...}}</tool_call>" a valid call of an offered tool (its parameters schema, as
-// far as json-schema-matcher.h checks it) may follow; outside a call nothing is masked. Added tokens ("<|im_end|>")
-// are refused inside the JSON, so the model can neither stop nor write markup in the middle of a call.
+// Tool calls that always parse: in the Hermes/Qwen2.5 format, once the model writes "<tool_call>", only
+// tokens that keep "{"name": ..., "arguments": {...}}</tool_call>" a valid call of an offered tool (its
+// parameters schema, as far as json-schema-matcher.h checks it) may follow; outside a call nothing is masked.
+// Added tokens ("<|im_end|>") are refused inside the JSON, so the model can neither stop nor write markup in
+// the middle of a call.
 #include "inference/json-schema-matcher.h"
 #include "inference/token-constraint.h"
 #include "inference/token-trie.h"
@@ -31,7 +32,7 @@ class ToolCallConstraint : public TokenConstraint {
     bool closed() const { return phase == 3; }
     bool inside_plain_string() const { return phase == 1 && json.inside_plain_string(); }
     JsonSchemaMatcher json;
-    uint8_t phase = 0;  // 0 whitespace before '{', 1 the JSON, 2 whitespace and "</tool_call>", 3 closed
+    uint8_t phase = 0;    // 0 whitespace before '{', 1 the JSON, 2 whitespace and "</tool_call>", 3 closed
     uint8_t matched = 0;  // bytes of "</tool_call>" written
     uint8_t whitespace = 0;
   };

@@ -1,13 +1,13 @@
 #pragma once
-// Checks UTF-8 one byte at a time as RFC 3629 defines it (no overlong forms, no surrogates, nothing past U+10FFFF),
-// for matchers that must refuse a byte as soon as no well-formed text could continue.
+// Checks UTF-8 one byte at a time as RFC 3629 defines it (no overlong forms, no surrogates, nothing past
+// U+10FFFF), for matchers that must refuse a byte as soon as no well-formed text could continue.
 #include <cstdint>
 
 namespace chorus::inference {
 
 struct Utf8Stepper {
-  uint8_t need = 0;    // continuation bytes still due
-  uint8_t lo = 0x80;   // the range the next continuation byte must be in
+  uint8_t need = 0;   // continuation bytes still due
+  uint8_t lo = 0x80;  // the range the next continuation byte must be in
   uint8_t hi = 0xBF;
 
   // False when `byte` cannot come next (the state is then unchanged).

@@ -1,6 +1,6 @@
 // The byte-by-byte JSON matcher behind constrained tool calls: without a schema it accepts exactly what
-// nlohmann::json's parser accepts (checked on mutated documents, a reference we did not write); with one it refuses
-// the first byte that no matching document could follow.
+// nlohmann::json's parser accepts (checked on mutated documents, a reference we did not write); with one it
+// refuses the first byte that no matching document could follow.
 #include "inference/json-schema-matcher.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-// How many bytes of `text` the matcher takes before refusing one (text.size(): all), and whether it is complete.
+// How many bytes of `text` the matcher takes before refusing one (text.size(): all), and whether it is
+// complete.
 std::pair<size_t, bool> run(const std::shared_ptr<const SchemaNode>& schema, const std::string& text) {
   JsonSchemaMatcher m(schema);
   for (size_t i = 0; i < text.size(); ++i)
@@ -28,7 +29,8 @@ bool matches(const std::shared_ptr<const SchemaNode>& schema, const std::string&
 }
 
 // Refused exactly at the first occurrence of `at` in `text`.
-void expect_refused_at(const std::shared_ptr<const SchemaNode>& schema, const std::string& text, const std::string& at) {
+void expect_refused_at(const std::shared_ptr<const SchemaNode>& schema, const std::string& text,
+                       const std::string& at) {
   const size_t where = text.find(at);
   ASSERT_NE(where, std::string::npos) << at;
   EXPECT_EQ(run(schema, text).first, where) << text;
@@ -62,22 +64,37 @@ bool overflows_double(const std::string& text) {
 
 TEST(JsonSchemaMatcher, WithoutASchemaAcceptsExactlyValidJson) {
   const auto any = compile_json_schema(json::object());
-  const std::vector<std::string> valid = {
-      "{}", "[]", "0", "-0", "12", "-3.25e+10", "1E5", "0.5", "true", "false", "null", "\"\"", "\"a\\\"b\\\\c\\u00e9\\n\"",
-      "{\"a\": [1, 2, {\"b\": null}], \"c\": \"d\"}", "  {\n  \"k\" :\t[ ]\n}  ", "[[[[]]]]", "[1,-2.5,\"x\",true]"};
+  const std::vector<std::string> valid = {"{}",
+                                          "[]",
+                                          "0",
+                                          "-0",
+                                          "12",
+                                          "-3.25e+10",
+                                          "1E5",
+                                          "0.5",
+                                          "true",
+                                          "false",
+                                          "null",
+                                          "\"\"",
+                                          "\"a\\\"b\\\\c\\u00e9\\n\"",
+                                          "{\"a\": [1, 2, {\"b\": null}], \"c\": \"d\"}",
+                                          "  {\n  \"k\" :\t[ ]\n}  ",
+                                          "[[[[]]]]",
+                                          "[1,-2.5,\"x\",true]"};
   for (const auto& text : valid) {
     ASSERT_TRUE(json::accept(text)) << text;
     EXPECT_TRUE(matches(any, text)) << text;
   }
-  const std::vector<std::string> invalid = {"{", "[1,]", "{\"a\" 1}", "01", "1.", "-", ".5", "1e", "+1", "tru", "nul",
-                                            "\"abc", "{\"a\":1,}", "[1 2]", "\"\\x\"", "\"\\u12g4\"", "{'a':1}", "}"};
+  const std::vector<std::string> invalid = {
+      "{",   "[1,]", "{\"a\" 1}", "01",         "1.",    "-",       ".5",          "1e",      "+1",
+      "tru", "nul",  "\"abc",     "{\"a\":1,}", "[1 2]", "\"\\x\"", "\"\\u12g4\"", "{'a':1}", "}"};
   for (const auto& text : invalid) {
     ASSERT_FALSE(json::accept(text)) << text;
     EXPECT_FALSE(matches(any, text)) << text;
   }
 
-  // Mutations of valid documents: the matcher agrees with nlohmann's parser on every one (bar repeated keys, which
-  // it refuses and the parser takes, and numbers past a double, which the parser refuses).
+  // Mutations of valid documents: the matcher agrees with nlohmann's parser on every one (bar repeated keys,
+  // which it refuses and the parser takes, and numbers past a double, which the parser refuses).
   std::mt19937_64 rng(7);
   const std::string alphabet = "{}[]\":,0123456789-+.eEtrufalsn \n\\abx";
   int agreed = 0, accepted = 0;
@@ -87,14 +104,21 @@ TEST(JsonSchemaMatcher, WithoutASchemaAcceptsExactlyValidJson) {
       const size_t at = text.empty() ? 0 : rng() % (text.size() + 1);
       const char c = alphabet[rng() % alphabet.size()];
       switch (rng() % 3) {
-        case 0: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        case 1: if (at < text.size()) text.erase(at, 1); break;
-        default: if (at < text.size()) text[at] = c; break;
+        case 0:
+          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        case 1:
+          if (at < text.size()) text.erase(at, 1);
+          break;
+        default:
+          if (at < text.size()) text[at] = c;
+          break;
       }
     }
     const bool reference = json::accept(text);
     if (reference && has_duplicate_keys(text)) continue;
-    if (!reference && overflows_double(text)) continue;  // valid JSON the parser refuses (1E574 is past double)
+    if (!reference && overflows_double(text))
+      continue;  // valid JSON the parser refuses (1E574 is past double)
     EXPECT_EQ(matches(any, text), reference) << "'" << text << "'";
     agreed += matches(any, text) == reference;
     accepted += reference;
@@ -103,10 +127,20 @@ TEST(JsonSchemaMatcher, WithoutASchemaAcceptsExactlyValidJson) {
   EXPECT_GT(accepted, 300);  // both sides of the comparison were exercised
 
   // Strings: UTF-8 as RFC 3629 has it, \u escapes with surrogate pairs whole, escaped keys told apart.
-  const std::vector<std::string> strings = {
-      "\"\xC3\xA9t\xC3\xA9\"", "\"\xF0\x9F\x98\x80\"", "\"\xC3\"", "\"\x80\"", "\"\xC0\xAF\"", "\"\xED\xA0\x80\"",
-      "\"\xF4\x90\x80\x80\"", "\"\xE0\x80\xAF\"", "\"\\ud83d\\ude00\"", "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83dx\"",
-      "\"\\ud83d\\u0041\"", "{\"\\u00e9\": 1, \"\\u00e0\": 2}"};
+  const std::vector<std::string> strings = {"\"\xC3\xA9t\xC3\xA9\"",
+                                            "\"\xF0\x9F\x98\x80\"",
+                                            "\"\xC3\"",
+                                            "\"\x80\"",
+                                            "\"\xC0\xAF\"",
+                                            "\"\xED\xA0\x80\"",
+                                            "\"\xF4\x90\x80\x80\"",
+                                            "\"\xE0\x80\xAF\"",
+                                            "\"\\ud83d\\ude00\"",
+                                            "\"\\ud83d\"",
+                                            "\"\\ude00\"",
+                                            "\"\\ud83dx\"",
+                                            "\"\\ud83d\\u0041\"",
+                                            "{\"\\u00e9\": 1, \"\\u00e0\": 2}"};
   for (const auto& text : strings) EXPECT_EQ(matches(any, text), json::accept(text)) << text;
 }
 
@@ -117,21 +151,26 @@ TEST(JsonSchemaMatcher, RefusesTheFirstByteNoMatchingDocumentCouldFollow) {
                    "scale": {"type": "number"}, "date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
                    "tags": {"type": "array", "items": {"type": "string", "const": "x"}}, "on": {"type": "boolean"}}})"));
   EXPECT_TRUE(matches(schema, R"({"unit": "days", "amount": -3})"));
-  EXPECT_TRUE(matches(schema, R"({"amount": 7, "unit": "weeks", "scale": 1.5e3, "date": "2024-02-29", "tags": ["x", "x"], "on": false})"));
-  expect_refused_at(schema, R"({"unit": "dayz"})", "z");                        // not an enum prefix
-  expect_refused_at(schema, R"({"unit": "day", "amount": 1})", "\", \"amount");  // "day" is a prefix, not a value
-  expect_refused_at(schema, R"({"unit": "days", "amount": 2.5})", ".5");         // integer
-  expect_refused_at(schema, R"({"unit": "days", "amount": 2058-11-18})", "-11");  // a date where a number goes
-  expect_refused_at(schema, R"({"unit": "days", "amount": "3"})", "\"3\"");       // a string where a number goes
-  expect_refused_at(schema, R"({"unit": "days", "width": 3})", "width");         // not a property
+  EXPECT_TRUE(matches(
+      schema,
+      R"({"amount": 7, "unit": "weeks", "scale": 1.5e3, "date": "2024-02-29", "tags": ["x", "x"], "on": false})"));
+  expect_refused_at(schema, R"({"unit": "dayz"})", "z");  // not an enum prefix
+  expect_refused_at(schema, R"({"unit": "day", "amount": 1})",
+                    "\", \"amount");                                      // "day" is a prefix, not a value
+  expect_refused_at(schema, R"({"unit": "days", "amount": 2.5})", ".5");  // integer
+  expect_refused_at(schema, R"({"unit": "days", "amount": 2058-11-18})",
+                    "-11");                                                  // a date where a number goes
+  expect_refused_at(schema, R"({"unit": "days", "amount": "3"})", "\"3\"");  // a string where a number goes
+  expect_refused_at(schema, R"({"unit": "days", "width": 3})", "width");     // not a property
   expect_refused_at(schema, R"({"unit": "days", "unit": "days"})", "unit\": \"days\"}");  // repeated
-  expect_refused_at(schema, R"({"unit": "days"})", "}");                         // amount is required
+  expect_refused_at(schema, R"({"unit": "days"})", "}");  // amount is required
   expect_refused_at(schema, R"({"amount": 1, "unit": "days", "date": "2024/01/01"})", "/01/01");
   expect_refused_at(schema, R"({"amount": 1, "unit": "days", "date": "2024-01-011"})", "1\"}");
   expect_refused_at(schema, R"({"amount": 1, "unit": "days", "date": "2024-01"})", "\"}");
   expect_refused_at(schema, R"({"amount": 1, "unit": "days", "tags": ["y"]})", "y\"]");
   expect_refused_at(schema, R"({"amount": 1, "unit": "days", "on": 1})", "1}");
-  expect_refused_at(schema, R"({"amount": 1, "unit": "d\u0061ys"})", "\\u");    // checked strings take no escapes
+  expect_refused_at(schema, R"({"amount": 1, "unit": "d\u0061ys"})",
+                    "\\u");  // checked strings take no escapes
   // Whitespace where JSON allows it, but not without end.
   EXPECT_TRUE(matches(schema, "{\n  \"unit\" : \"days\",\n  \"amount\" : 1\n}"));
   EXPECT_EQ(run(schema, "{" + std::string(21, ' ')).first, 21u);
@@ -143,11 +182,11 @@ TEST(JsonSchemaMatcher, IntegerBoundsAndStringLengthsHoldAsTheyAreWritten) {
       "s": {"type": "string", "minLength": 1, "maxLength": 4}}})"));
   EXPECT_TRUE(matches(schema, R"({"n": 1000, "k": 12, "s": "abcd"})"));
   EXPECT_TRUE(matches(schema, R"({"n": -50, "s": "é"})"));
-  expect_refused_at(schema, R"({"n": 10001})", "1}");       // 1000 could still end; 10001 cannot
-  expect_refused_at(schema, R"({"n": 2000})", "0}");        // 200 may still end; 2000 is past 1000
+  expect_refused_at(schema, R"({"n": 10001})", "1}");  // 1000 could still end; 10001 cannot
+  expect_refused_at(schema, R"({"n": 2000})", "0}");   // 200 may still end; 2000 is past 1000
   expect_refused_at(schema, R"({"n": -51})", "1}");
-  expect_refused_at(schema, R"({"k": 9})", "}");            // 9 is below 10 and ends here
-  expect_refused_at(schema, R"({"k": 0})", "0");            // 0 takes no more digits
+  expect_refused_at(schema, R"({"k": 9})", "}");  // 9 is below 10 and ends here
+  expect_refused_at(schema, R"({"k": 0})", "0");  // 0 takes no more digits
   expect_refused_at(schema, R"({"k": -1})", "-");
   expect_refused_at(schema, R"({"s": ""})", "\"}");
   expect_refused_at(schema, R"({"s": "abcde"})", "e\"");
@@ -173,7 +212,8 @@ TEST(JsonSchemaMatcher, IfThenElseChainsPickTheKeysOfAnOperation) {
 
 TEST(JsonSchemaMatcher, ToolCallSchemaTakesTheNamedToolsArguments) {
   const auto schema = compile_tool_call_schema(
-      {{"calculator", json::parse(R"({"type": "object", "additionalProperties": false, "required": ["expression"],
+      {{"calculator",
+        json::parse(R"({"type": "object", "additionalProperties": false, "required": ["expression"],
                                      "properties": {"expression": {"type": "string"}}})")},
        {"calendar", json::parse(R"({"type": "object", "properties": {"date": {"type": "string"}}})")}});
   EXPECT_TRUE(matches(schema, R"({"name": "calculator", "arguments": {"expression": "2 + 3"}})"));
@@ -183,7 +223,8 @@ TEST(JsonSchemaMatcher, ToolCallSchemaTakesTheNamedToolsArguments) {
   expect_refused_at(schema, R"({"name": "calculator", "arguments": {}})", "}}");
   expect_refused_at(schema, R"({"name": "calculator", "arguments": []})", "[");
   expect_refused_at(schema, R"({"name": "calculator"})", "}");
-  expect_refused_at(schema, R"({"name": "calculator", "arguments": {"expression": "1"}, "id": 1})", ", \"id");  // no key left
+  expect_refused_at(schema, R"({"name": "calculator", "arguments": {"expression": "1"}, "id": 1})",
+                    ", \"id");  // no key left
   // The name comes first, so the arguments are always checked against the named tool.
   expect_refused_at(schema, R"({"arguments": {"expression": "1"}, "name": "calculator"})", "arguments");
 }

@@ -1,5 +1,5 @@
-// Constrained tool calls: the vocabulary trie offers exactly the tokens a matcher accepts, and the constraint masks
-// nothing outside <tool_call>...</tool_call> and everything that would break the call inside it.
+// Constrained tool calls: the vocabulary trie offers exactly the tokens a matcher accepts, and the constraint
+// masks nothing outside <tool_call>...</tool_call> and everything that would break the call inside it.
 #include "inference/tokenizer.h"
 #include "inference/tool-call-constraint.h"
 #include "tests/support/paths.h"
@@ -42,13 +42,16 @@ struct Walked {
 // Inside a free string the trie takes the plain tokens (most of a vocabulary) without walking them; on a real
 // vocabulary and a real call, the masks equal a full walk's at every step.
 TEST(TokenTrie, ThePlainStringShortcutGivesTheSameMaskAsAWalk) {
-  const Tokenizer tok = Tokenizer::from_file(chorus::testing::repo_dir() / "models/chorus-tiny/tokenizer.json");
+  const Tokenizer tok =
+      Tokenizer::from_file(chorus::testing::repo_dir() / "models/chorus-tiny/tokenizer.json");
   const TokenTrie trie = TokenTrie::of(tok);
   const auto schema = compile_tool_call_schema(
-      {{"calculator", json::parse(R"({"type": "object", "properties": {"expression": {"type": "string"}}})")}});
+      {{"calculator",
+        json::parse(R"({"type": "object", "properties": {"expression": {"type": "string"}}})")}});
   ToolCallConstraint::CallState state(schema);
   int plain_steps = 0;
-  for (int32_t id : tok.encode("\n{\"name\": \"calculator\", \"arguments\": {\"expression\": \"(2 + 3) * 4 é\"}}", false)) {
+  for (int32_t id : tok.encode(
+           "\n{\"name\": \"calculator\", \"arguments\": {\"expression\": \"(2 + 3) * 4 é\"}}", false)) {
     std::vector<uint8_t> fast(trie.size(), 0), walked(trie.size(), 0);
     trie.mark_accepted(state, fast);
     trie.mark_accepted(Walked{state}, walked);
@@ -74,14 +77,17 @@ json calendar_schema() {
 }
 
 TEST(ToolCallConstraint, MasksOnlyInsideACall) {
-  const std::vector<std::string> vocab = {"Hello",       "<tool_call>", "\n",        "{\"",          "name",
-                                          "\": \"",      "calculator",  "\", \"",    "arguments",    "\": {\"",
-                                          "expression", "1 + 1",       "\"}}",      "</tool_call>", "<|im_end|>",
-                                          "}",           "\"",          "calendar"};
-  const auto id = [&](const std::string& t) { return static_cast<int64_t>(std::find(vocab.begin(), vocab.end(), t) - vocab.begin()); };
-  auto trie = std::make_shared<const TokenTrie>(
-      vocab, std::vector<int32_t>{static_cast<int32_t>(id("<tool_call>")), static_cast<int32_t>(id("</tool_call>")),
-                                  static_cast<int32_t>(id("<|im_end|>"))});
+  const std::vector<std::string> vocab = {
+      "Hello",      "<tool_call>",  "\n",         "{\"",     "name",       "\": \"",
+      "calculator", "\", \"",       "arguments",  "\": {\"", "expression", "1 + 1",
+      "\"}}",       "</tool_call>", "<|im_end|>", "}",       "\"",         "calendar"};
+  const auto id = [&](const std::string& t) {
+    return static_cast<int64_t>(std::find(vocab.begin(), vocab.end(), t) - vocab.begin());
+  };
+  auto trie =
+      std::make_shared<const TokenTrie>(vocab, std::vector<int32_t>{static_cast<int32_t>(id("<tool_call>")),
+                                                                    static_cast<int32_t>(id("</tool_call>")),
+                                                                    static_cast<int32_t>(id("<|im_end|>"))});
   ToolCallConstraint c(trie, compile_tool_call_schema({{"calculator", calculator_schema()}}));
   std::vector<uint8_t> mask;
   EXPECT_FALSE(c.mask_next(mask));  // plain text: anything
@@ -91,15 +97,17 @@ TEST(ToolCallConstraint, MasksOnlyInsideACall) {
   ASSERT_TRUE(c.in_call());
   ASSERT_TRUE(c.mask_next(mask));
   EXPECT_EQ(allowed_ids(mask), (std::vector<int64_t>{id("\n"), id("{\"")}));
-  const std::vector<std::string> call = {"\n", "{\"", "name", "\": \"", "calculator", "\", \"", "arguments",
-                                         "\": {\"", "expression", "\": \"", "1 + 1", "\"}}", "\n"};
+  const std::vector<std::string> call = {"\n",     "{\"",       "name",    "\": \"",     "calculator",
+                                         "\", \"", "arguments", "\": {\"", "expression", "\": \"",
+                                         "1 + 1",  "\"}}",      "\n"};
   for (size_t i = 0; i < call.size(); ++i) {
     const std::string& piece = call[i];
     ASSERT_TRUE(c.mask_next(mask)) << piece;
     EXPECT_EQ(mask[static_cast<size_t>(id(piece))], 1) << piece;
     EXPECT_EQ(mask[static_cast<size_t>(id("<|im_end|>"))], 0) << "the model may not stop inside a call";
     if (i + 1 < call.size()) {  // before the JSON is whole
-      EXPECT_EQ(mask[static_cast<size_t>(id("</tool_call>"))], 0) << "the call may not close early: " << piece;
+      EXPECT_EQ(mask[static_cast<size_t>(id("</tool_call>"))], 0)
+          << "the call may not close early: " << piece;
     }
     if (piece == "calculator") {
       EXPECT_EQ(mask[static_cast<size_t>(id("calendar"))], 0) << "not an offered tool";
@@ -113,12 +121,14 @@ TEST(ToolCallConstraint, MasksOnlyInsideACall) {
   EXPECT_FALSE(c.mask_next(mask));  // a second call or the end: the model's choice
 }
 
-// The bundled model's real vocabulary: every token of a well-formed calendar call is offered at its turn, and a
-// date where the integer `amount` goes (the bundled model's commonest malformed call) is not.
+// The bundled model's real vocabulary: every token of a well-formed calendar call is offered at its turn, and
+// a date where the integer `amount` goes (the bundled model's commonest malformed call) is not.
 TEST(ToolCallConstraint, OnARealVocabularyOffersEveryTokenOfAValidCall) {
-  const Tokenizer tok = Tokenizer::from_file(chorus::testing::repo_dir() / "models/chorus-tiny/tokenizer.json");
+  const Tokenizer tok =
+      Tokenizer::from_file(chorus::testing::repo_dir() / "models/chorus-tiny/tokenizer.json");
   auto trie = std::make_shared<const TokenTrie>(TokenTrie::of(tok));
-  const auto schema = compile_tool_call_schema({{"calculator", calculator_schema()}, {"calendar", calendar_schema()}});
+  const auto schema =
+      compile_tool_call_schema({{"calculator", calculator_schema()}, {"calendar", calendar_schema()}});
   const auto walk = [&](const std::string& text) {  // how many tokens of `text` were offered in a row
     ToolCallConstraint c(trie, schema);
     std::vector<uint8_t> mask;
@@ -131,15 +141,18 @@ TEST(ToolCallConstraint, OnARealVocabularyOffersEveryTokenOfAValidCall) {
     }
     return std::make_pair(offered, ids.size());
   };
-  const auto good = walk("<tool_call>\n{\"name\": \"calendar\", \"arguments\": {\"operation\": \"add\", \"date\": "
-                         "\"2014-05-14\", \"amount\": -3, \"unit\": \"days\"}}\n</tool_call>");
+  const auto good = walk(
+      "<tool_call>\n{\"name\": \"calendar\", \"arguments\": {\"operation\": \"add\", \"date\": "
+      "\"2014-05-14\", \"amount\": -3, \"unit\": \"days\"}}\n</tool_call>");
   EXPECT_EQ(good.first, good.second);
-  const auto bad = walk("<tool_call>\n{\"name\": \"calendar\", \"arguments\": {\"operation\": \"add\", \"date\": "
-                        "\"2014-05-14\", \"amount\": 2058-11-18\"}}\n</tool_call>");
+  const auto bad = walk(
+      "<tool_call>\n{\"name\": \"calendar\", \"arguments\": {\"operation\": \"add\", \"date\": "
+      "\"2014-05-14\", \"amount\": 2058-11-18\"}}\n</tool_call>");
   EXPECT_LT(bad.first, bad.second);
-  const auto prefix = tok.encode("<tool_call>\n{\"name\": \"calendar\", \"arguments\": {\"operation\": \"add\", "
-                                 "\"date\": \"2014-05-14\", \"amount\": 2058",
-                                 false);
+  const auto prefix = tok.encode(
+      "<tool_call>\n{\"name\": \"calendar\", \"arguments\": {\"operation\": \"add\", "
+      "\"date\": \"2014-05-14\", \"amount\": 2058",
+      false);
   EXPECT_GE(bad.first, prefix.size() - 1);  // refused at the date's '-', not before
 }
 
