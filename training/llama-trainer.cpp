@@ -467,65 +467,87 @@ torch::Tensor LlamaTrainer::attention(int64_t index, const torch::Tensor& x, con
 #else
   // Per query block, only the keys it can see: causal attention computes about half of the [T, T] scores, and
   // packed short examples far less. The keys left out are masked (-inf) in the full form, so the softmax is the same.
+  // Rows packed differently are computed one by one, each with its own blocks: a row of short examples then skips
+  // the keys that a long example in another row needs.
   q = q * (1.0 / std::sqrt(static_cast<double>(D)));
-  std::vector<torch::Tensor> parts;
-  parts.reserve(mask.blocks.size());
-  for (const auto& [qb, qe, kb] : mask.blocks) {
-    auto scores = torch::matmul(q.narrow(2, qb, qe - qb), k.narrow(2, kb, qe - kb).transpose(-2, -1));
-    // In place: the matmul's backward needs its inputs, not its output.
-    scores.masked_fill_(mask.allowed.narrow(2, qb, qe - qb).narrow(3, kb, qe - kb).logical_not(),
-                        -std::numeric_limits<float>::infinity());
-    parts.push_back(torch::matmul(torch::softmax(scores, -1), v.narrow(2, kb, qe - kb)));
+  auto blocks_of = [&](const torch::Tensor& rq, const torch::Tensor& rk, const torch::Tensor& rv,
+                       const torch::Tensor& allowed, const std::vector<std::array<int64_t, 3>>& blocks) {
+    std::vector<torch::Tensor> parts;
+    parts.reserve(blocks.size());
+    for (const auto& [qb, qe, kb] : blocks) {
+      auto scores = torch::matmul(rq.narrow(2, qb, qe - qb), rk.narrow(2, kb, qe - kb).transpose(-2, -1));
+      // In place: the matmul's backward needs its inputs, not its output.
+      scores.masked_fill_(allowed.narrow(2, qb, qe - qb).narrow(3, kb, qe - kb).logical_not(),
+                          -std::numeric_limits<float>::infinity());
+      parts.push_back(torch::matmul(torch::softmax(scores, -1), rv.narrow(2, kb, qe - kb)));
+    }
+    return parts.size() == 1 ? parts[0] : torch::cat(parts, 2);
+  };
+  if (!mask.rows_differ) {
+    out = blocks_of(q, k, v, mask.allowed, mask.blocks.front());
+  } else {
+    std::vector<torch::Tensor> rows;
+    rows.reserve(static_cast<size_t>(B));
+    for (int64_t r = 0; r < B; ++r)
+      rows.push_back(blocks_of(q.narrow(0, r, 1), k.narrow(0, r, 1), v.narrow(0, r, 1), mask.allowed.narrow(0, r, 1),
+                               mask.blocks[static_cast<size_t>(r)]));
+    out = torch::cat(rows, 0);
   }
-  out = parts.size() == 1 ? parts[0] : torch::cat(parts, 2);
 #endif
   return torch::linear(out.transpose(1, 2).reshape({B, T, Hq * D}), l.o);
 }
 
 namespace {
 
-// Query blocks {q_begin, q_end, k_begin} for segments [B, T]: a query sees no key after it (causal) and none
-// before the start of its example's run of equal segment ids, so block [q_begin, q_end) needs keys [k_begin,
-// q_end) with k_begin the earliest run start of q_begin over the rows. When some row repeats a segment id
-// after another one (not a packed layout), every block starts at key 0.
-std::vector<std::array<int64_t, 3>> attention_blocks(const torch::Tensor& segments) {
-  const int64_t B = segments.size(0), T = segments.size(1);
+// Query blocks {q_begin, q_end, k_begin} of one row of segments: a query sees no key after it (causal) and none
+// before the start of its example's run of equal segment ids, so block [q_begin, q_end) needs keys [k_begin, q_end)
+// with k_begin the run start of q_begin. When the row repeats a segment id after another one (not a packed layout),
+// every block starts at key 0.
+std::vector<std::array<int64_t, 3>> row_attention_blocks(const int64_t* row, int64_t T) {
+  constexpr int64_t kQueryBlock = 128;
   std::vector<std::array<int64_t, 3>> blocks;
+  std::vector<int64_t> seen;
+  bool runs = true;
+  int64_t run_start = 0;
+  for (int64_t t = 0; t < T && runs; ++t) {
+    if (t > 0 && row[t] != row[t - 1]) {
+      seen.push_back(row[t - 1]);
+      runs = std::find(seen.begin(), seen.end(), row[t]) == seen.end();
+      run_start = t;
+    }
+    if (t % kQueryBlock == 0) blocks.push_back({t, std::min(T, t + kQueryBlock), run_start});
+  }
+  if (!runs) {
+    blocks.clear();
+    for (int64_t qb = 0; qb < T; qb += kQueryBlock) blocks.push_back({qb, std::min(T, qb + kQueryBlock), 0});
+  }
+  return blocks;
+}
+
+// Each row's query blocks for segments [B, T] (one block {0, T, 0} per row where scaled_dot_product_attention
+// takes the whole mask).
+std::vector<std::vector<std::array<int64_t, 3>>> attention_blocks(const torch::Tensor& segments) {
+  const int64_t B = segments.size(0), T = segments.size(1);
+  std::vector<std::vector<std::array<int64_t, 3>>> blocks;
   if (!CHORUS_TRAIN_HAS_SDPA && T > 0 && B > 0) {
-    constexpr int64_t kQueryBlock = 128;
     auto seg = segments.to(torch::kCPU, torch::kInt64).contiguous();
     const int64_t* s = seg.data_ptr<int64_t>();
-    std::vector<int64_t> first_key(static_cast<size_t>((T + kQueryBlock - 1) / kQueryBlock), T);
-    bool runs = true;
-    for (int64_t b = 0; b < B && runs; ++b) {
-      const int64_t* row = s + b * T;
-      std::vector<int64_t> seen;
-      int64_t run_start = 0;
-      for (int64_t t = 0; t < T; ++t) {
-        if (t > 0 && row[t] != row[t - 1]) {
-          seen.push_back(row[t - 1]);
-          if (std::find(seen.begin(), seen.end(), row[t]) != seen.end()) {
-            runs = false;
-            break;
-          }
-          run_start = t;
-        }
-        if (t % kQueryBlock == 0)
-          first_key[t / kQueryBlock] = std::min(first_key[t / kQueryBlock], run_start);
-      }
-    }
-    for (int64_t qb = 0; qb < T; qb += kQueryBlock)
-      blocks.push_back({qb, std::min(T, qb + kQueryBlock), runs ? first_key[qb / kQueryBlock] : 0});
+    for (int64_t b = 0; b < B; ++b) blocks.push_back(row_attention_blocks(s + b * T, T));
   } else {
-    blocks.push_back({0, T, 0});
+    blocks.assign(static_cast<size_t>(std::max<int64_t>(B, 1)), {{0, T, 0}});
   }
   return blocks;
 }
 
 }  // namespace
 
-torch::Tensor LlamaTrainer::forward(const torch::Tensor& ids_in, const torch::Tensor& positions_in,
-                                    const torch::Tensor& segments_in) const {
+torch::Tensor LlamaTrainer::forward(const torch::Tensor& ids, const torch::Tensor& positions,
+                                    const torch::Tensor& segments) const {
+  return torch::linear(hidden(ids, positions, segments), lm_head_);
+}
+
+torch::Tensor LlamaTrainer::hidden(const torch::Tensor& ids_in, const torch::Tensor& positions_in,
+                                   const torch::Tensor& segments_in) const {
   if (ids_in.dim() != 2) throw std::invalid_argument("LlamaTrainer::forward: ids must be [batch, seq]");
   auto ids = ids_in.to(device_, torch::kInt64);
   const int64_t B = ids.size(0), T = ids.size(1);
@@ -538,6 +560,8 @@ torch::Tensor LlamaTrainer::forward(const torch::Tensor& ids_in, const torch::Te
   AttentionMask mask;
   mask.allowed = (segments.unsqueeze(2) == segments.unsqueeze(1)).logical_and(causal).unsqueeze(1);
   mask.blocks = attention_blocks(segments);
+  mask.rows_differ = std::any_of(mask.blocks.begin(), mask.blocks.end(),
+                                 [&](const auto& row) { return row != mask.blocks.front(); });
   auto [cos, sin] = rope_.tables(positions.reshape({B * T}), torch::kFloat32);
   cos = cos.view({B, 1, T, -1});
   sin = sin.view({B, 1, T, -1});
@@ -549,19 +573,24 @@ torch::Tensor LlamaTrainer::forward(const torch::Tensor& ids_in, const torch::Te
     auto x = rms_norm(h, l.post_norm);
     h = h + torch::linear(torch::silu(torch::linear(x, l.gate)) * torch::linear(x, l.up), l.down);
   }
-  return torch::linear(rms_norm(h, final_norm_), lm_head_);
+  return rms_norm(h, final_norm_);
 }
 
 torch::Tensor LlamaTrainer::loss(const TrainBatch& batch) const {
-  auto logits = forward(batch.ids, batch.positions, batch.segments);  // [B, T, V]
-  const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
-  if (T < 2) return logits.sum() * 0.0;
-  auto pred = logits.narrow(1, 0, T - 1).reshape({B * (T - 1), V});
-  auto target = batch.ids.to(device_).narrow(1, 1, T - 1).reshape({B * (T - 1)});
+  auto h = hidden(batch.ids, batch.positions, batch.segments);  // [B, T, H]
+  const int64_t B = h.size(0), T = h.size(1), H = h.size(2);
+  if (T < 2) return h.sum() * 0.0;
+  // Only the predictions that count go through the lm_head: a prediction of weight 0 adds nothing to the loss or
+  // its gradient, and in the tool curriculum most positions (prompts, tool results, filler) weigh 0.
   auto w = batch.weights.to(device_).narrow(1, 0, T - 1).reshape({B * (T - 1)});
+  auto counted = w.nonzero().squeeze(1);
+  if (counted.numel() == 0) return h.sum() * 0.0;
+  auto pred = torch::linear(h.narrow(1, 0, T - 1).reshape({B * (T - 1), H}).index_select(0, counted), lm_head_);
+  auto target = batch.ids.to(device_).narrow(1, 1, T - 1).reshape({B * (T - 1)}).index_select(0, counted);
   auto nll = torch::nn::functional::cross_entropy(
       pred, target, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-  return (nll * w).sum() / w.sum().clamp_min(1.0);
+  auto wc = w.index_select(0, counted);
+  return (nll * wc).sum() / wc.sum().clamp_min(1.0);
 }
 
 torch::Tensor LlamaTrainer::loss(const torch::Tensor& ids, const torch::Tensor& mask) const {

@@ -169,6 +169,47 @@ TEST(LlamaTrainer, LongAndPackedRowsMatchAcrossQueryBlocks) {
   EXPECT_EQ(packed.tokens, 630);
 }
 
+// Rows packed with different layouts are attended row by row, and only counted predictions go through the lm_head:
+// the packed loss and its gradients equal those of the examples scored alone (target-weighted mean).
+TEST(LlamaTrainer, PackedLossAndGradientsEqualTheExamplesAlone) {
+  auto config = tiny_config();
+  config.max_position_embeddings = 512;
+  LlamaTrainer m(config, 12);
+  perturb(m);
+  std::vector<TrainExample> examples;
+  for (int64_t n : {300, 90, 140, 200, 40}) {
+    TrainExample e{sequence(n, static_cast<uint32_t>(n) + 7), std::vector<uint8_t>(static_cast<size_t>(n), 0)};
+    for (int64_t t = n / 3; t < n; t += 2) e.mask[static_cast<size_t>(t)] = 1;  // scattered targets
+    examples.push_back(e);
+  }
+  std::vector<const TrainExample*> group;
+  for (const auto& e : examples) group.push_back(&e);
+  const auto packed = make_batch(group, 320, true);
+  ASSERT_GE(packed.ids.size(0), 2);
+  auto grads = [&](const torch::Tensor& loss) {
+    for (auto& p : m.parameters()) p.mutable_grad() = torch::Tensor();
+    loss.backward();
+    std::vector<torch::Tensor> out;
+    for (auto& p : m.parameters()) out.push_back(p.grad().clone());
+    return out;
+  };
+  for (auto& p : m.parameters()) p.requires_grad_(true);
+  auto packed_loss = m.loss(packed);
+  const double packed_value = packed_loss.item<double>();
+  auto packed_grads = grads(packed_loss);
+
+  torch::Tensor sum;
+  for (const auto& e : examples) {
+    auto alone = make_batch({&e}, 320, false);
+    auto part = m.loss(alone) * static_cast<double>(alone.targets) / static_cast<double>(packed.targets);
+    sum = sum.defined() ? sum + part : part;
+  }
+  EXPECT_NEAR(packed_value, sum.item<double>(), 1e-5);
+  auto alone_grads = grads(sum);
+  for (size_t i = 0; i < packed_grads.size(); ++i)
+    EXPECT_LE((packed_grads[i] - alone_grads[i]).abs().max().item<double>(), 1e-5) << m.named_parameters()[i].first;
+}
+
 // Packing is first-fit decreasing: 700, 500, 700, 500 tokens fill two rows of 1,280 (laid in order, greedily, they
 // would take three), and every token and target is kept.
 TEST(LlamaTrainer, PackingFillsRowsFirstFitDecreasing) {
