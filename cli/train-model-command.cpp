@@ -9,31 +9,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <climits>
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 namespace chorus::cli {
 namespace {
-
-// Every training step allocates and frees the same large activation buffers. By default glibc maps each one fresh
-// and unmaps it when freed, so every step pays a page fault per 4 KiB touched; keeping blocks up to 32 MiB on the
-// heap and never trimming it lets the next step reuse them (stage C of scripts/train-chorus-tiny: 18% more tokens per
-// second, docs/benchmarks.md). The same numbers come out either way.
-void keep_freed_memory_for_reuse() {
-#if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, INT_MAX);
-#endif
-}
 
 using nlohmann::json;
 
@@ -147,7 +131,6 @@ void install_train_model(CLI::App& root) {
       const auto dev = parse_device(device);
       if (dev.is_cuda()) at::globalContext().setAllowTF32CuBLAS(true);  // f32 master weights, TF32 matmuls
       o.pack = !no_pack;
-      keep_freed_memory_for_reuse();
       if (o.threads > 0) torch::set_num_threads(o.threads);
 
       std::optional<training::LlamaTrainer> model;

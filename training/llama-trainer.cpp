@@ -466,9 +466,9 @@ torch::Tensor LlamaTrainer::attention(int64_t index, const torch::Tensor& x, con
   out = at::scaled_dot_product_attention(q, k, v, mask.allowed);
 #else
   // Per query block, only the keys it can see: causal attention computes about half of the [T, T] scores, and
-  // packed short examples far less. The keys left out are masked (-inf) in the full form, so the softmax is the same.
-  // Rows packed differently are computed one by one, each with its own blocks: a row of short examples then skips
-  // the keys that a long example in another row needs.
+  // packed short examples far less. The keys left out are masked (-inf) in the full form, so the softmax is
+  // the same. Rows packed differently are computed one by one, each with its own blocks: a row of short
+  // examples then skips the keys that a long example in another row needs.
   q = q * (1.0 / std::sqrt(static_cast<double>(D)));
   auto blocks_of = [&](const torch::Tensor& rq, const torch::Tensor& rk, const torch::Tensor& rv,
                        const torch::Tensor& allowed, const std::vector<std::array<int64_t, 3>>& blocks) {
@@ -489,8 +489,8 @@ torch::Tensor LlamaTrainer::attention(int64_t index, const torch::Tensor& x, con
     std::vector<torch::Tensor> rows;
     rows.reserve(static_cast<size_t>(B));
     for (int64_t r = 0; r < B; ++r)
-      rows.push_back(blocks_of(q.narrow(0, r, 1), k.narrow(0, r, 1), v.narrow(0, r, 1), mask.allowed.narrow(0, r, 1),
-                               mask.blocks[static_cast<size_t>(r)]));
+      rows.push_back(blocks_of(q.narrow(0, r, 1), k.narrow(0, r, 1), v.narrow(0, r, 1),
+                               mask.allowed.narrow(0, r, 1), mask.blocks[static_cast<size_t>(r)]));
     out = torch::cat(rows, 0);
   }
 #endif
@@ -499,10 +499,10 @@ torch::Tensor LlamaTrainer::attention(int64_t index, const torch::Tensor& x, con
 
 namespace {
 
-// Query blocks {q_begin, q_end, k_begin} of one row of segments: a query sees no key after it (causal) and none
-// before the start of its example's run of equal segment ids, so block [q_begin, q_end) needs keys [k_begin, q_end)
-// with k_begin the run start of q_begin. When the row repeats a segment id after another one (not a packed layout),
-// every block starts at key 0.
+// Query blocks {q_begin, q_end, k_begin} of one row of segments: a query sees no key after it (causal) and
+// none before the start of its example's run of equal segment ids, so block [q_begin, q_end) needs keys
+// [k_begin, q_end) with k_begin the run start of q_begin. When the row repeats a segment id after another one
+// (not a packed layout), every block starts at key 0.
 std::vector<std::array<int64_t, 3>> row_attention_blocks(const int64_t* row, int64_t T) {
   constexpr int64_t kQueryBlock = 128;
   std::vector<std::array<int64_t, 3>> blocks;
@@ -580,12 +580,13 @@ torch::Tensor LlamaTrainer::loss(const TrainBatch& batch) const {
   auto h = hidden(batch.ids, batch.positions, batch.segments);  // [B, T, H]
   const int64_t B = h.size(0), T = h.size(1), H = h.size(2);
   if (T < 2) return h.sum() * 0.0;
-  // Only the predictions that count go through the lm_head: a prediction of weight 0 adds nothing to the loss or
-  // its gradient, and in the tool curriculum most positions (prompts, tool results, filler) weigh 0.
+  // Only the predictions that count go through the lm_head: a prediction of weight 0 adds nothing to the loss
+  // or its gradient, and in the tool curriculum most positions (prompts, tool results, filler) weigh 0.
   auto w = batch.weights.to(device_).narrow(1, 0, T - 1).reshape({B * (T - 1)});
   auto counted = w.nonzero().squeeze(1);
   if (counted.numel() == 0) return h.sum() * 0.0;
-  auto pred = torch::linear(h.narrow(1, 0, T - 1).reshape({B * (T - 1), H}).index_select(0, counted), lm_head_);
+  auto pred =
+      torch::linear(h.narrow(1, 0, T - 1).reshape({B * (T - 1), H}).index_select(0, counted), lm_head_);
   auto target = batch.ids.to(device_).narrow(1, 1, T - 1).reshape({B * (T - 1)}).index_select(0, counted);
   auto nll = torch::nn::functional::cross_entropy(
       pred, target, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));

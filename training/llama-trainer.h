@@ -125,16 +125,17 @@ class LlamaTrainer {
 
  private:
   // The attention mask of one forward: `allowed` [B, 1, T, T] (true = may attend) and, per row, query blocks
-  // {q_begin, q_end, k_begin}: queries [q_begin, q_end) can only see keys [k_begin, q_end) (causal, and examples
-  // never cross), so the scores outside that rectangle are not computed. `rows_differ`: the rows' blocks are not
-  // all the same (packed rows of different layouts), so each row is computed alone.
+  // {q_begin, q_end, k_begin}: queries [q_begin, q_end) can only see keys [k_begin, q_end) (causal, and
+  // examples never cross), so the scores outside that rectangle are not computed. `rows_differ`: the rows'
+  // blocks are not all the same (packed rows of different layouts), so each row is computed alone.
   struct AttentionMask {
     torch::Tensor allowed;
     std::vector<std::vector<std::array<int64_t, 3>>> blocks;
     bool rows_differ = false;
   };
   // The final normed hidden states [B, T, hidden] (forward() without the lm_head).
-  torch::Tensor hidden(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& segments) const;
+  torch::Tensor hidden(const torch::Tensor& ids, const torch::Tensor& positions,
+                       const torch::Tensor& segments) const;
   torch::Tensor attention(int64_t layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           const AttentionMask& mask) const;
   torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight) const;

@@ -169,8 +169,8 @@ TEST(LlamaTrainer, LongAndPackedRowsMatchAcrossQueryBlocks) {
   EXPECT_EQ(packed.tokens, 630);
 }
 
-// Rows packed with different layouts are attended row by row, and only counted predictions go through the lm_head:
-// the packed loss and its gradients equal those of the examples scored alone (target-weighted mean).
+// Rows packed with different layouts are attended row by row, and only counted predictions go through the
+// lm_head: the packed loss and its gradients equal those of the examples scored alone (target-weighted mean).
 TEST(LlamaTrainer, PackedLossAndGradientsEqualTheExamplesAlone) {
   auto config = tiny_config();
   config.max_position_embeddings = 512;
@@ -178,7 +178,8 @@ TEST(LlamaTrainer, PackedLossAndGradientsEqualTheExamplesAlone) {
   perturb(m);
   std::vector<TrainExample> examples;
   for (int64_t n : {300, 90, 140, 200, 40}) {
-    TrainExample e{sequence(n, static_cast<uint32_t>(n) + 7), std::vector<uint8_t>(static_cast<size_t>(n), 0)};
+    TrainExample e{sequence(n, static_cast<uint32_t>(n) + 7),
+                   std::vector<uint8_t>(static_cast<size_t>(n), 0)};
     for (int64_t t = n / 3; t < n; t += 2) e.mask[static_cast<size_t>(t)] = 1;  // scattered targets
     examples.push_back(e);
   }
@@ -207,7 +208,8 @@ TEST(LlamaTrainer, PackedLossAndGradientsEqualTheExamplesAlone) {
   EXPECT_NEAR(packed_value, sum.item<double>(), 1e-5);
   auto alone_grads = grads(sum);
   for (size_t i = 0; i < packed_grads.size(); ++i)
-    EXPECT_LE((packed_grads[i] - alone_grads[i]).abs().max().item<double>(), 1e-5) << m.named_parameters()[i].first;
+    EXPECT_LE((packed_grads[i] - alone_grads[i]).abs().max().item<double>(), 1e-5)
+        << m.named_parameters()[i].first;
 }
 
 // Packing is first-fit decreasing: 700, 500, 700, 500 tokens fill two rows of 1,280 (laid in order, greedily, they
