@@ -24,6 +24,7 @@ struct TrainDataArgs {
   std::string tokenizer_dir, out, eval_out, text_out, corpus_out, mix, passkey_lengths = "256,2048";
   uint64_t count = 1000, eval_count = 200, corpus_count = 0, seed = 1;
   int64_t max_tokens = 2304, preamble_words = 200;
+  double question_noise = 0;
 };
 
 std::ofstream open_out(const std::string& path, const std::string& option) {
@@ -114,6 +115,7 @@ void run_train_data(const TrainDataArgs& a) {
   std::tie(options.passkey_min_tokens, options.passkey_max_tokens) = parse_lengths(a.passkey_lengths);
   options.max_tokens = a.max_tokens;
   options.preamble_max_words = a.preamble_words;
+  options.question_noise = a.question_noise;
   options.tools = offered;
   const inference::Tokenizer* tok = tokenizer ? &*tokenizer : nullptr;
 
@@ -182,6 +184,12 @@ void install_train_data(CLI::App& root) {
                   "sits at a random distance from the start (0: none)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option(
+         "--question-noise", a.question_noise,
+         "Train split: the share of tool questions given 1-2 random words between two of their plain words "
+         "(never next to a number or date), so that no fixed wording is needed to find the call (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--text-out", a.text_out, "The rendered training texts, for inspection");
   cmd->add_option("--corpus-out", a.corpus_out,
                   "Rendered text of the training examples, for `chorus train tokenizer --text` (works without "

@@ -1,7 +1,10 @@
 // Helpers shared by the curriculum's task families.
 #include "training/curriculum-tasks.h"
 
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
+#include <string_view>
 
 namespace chorus::training::curriculum {
 
@@ -56,7 +59,79 @@ std::string random_sentence(TaskContext& ctx) {
 
 }  // namespace
 
+namespace {
+
+// A word that may sit beside an inserted one: letters only (trailing punctuation aside), not a month or its
+// abbreviation, so that numbers, dates and expressions stay whole.
+bool plain_word(std::string_view word) {
+  while (!word.empty() && std::string_view(",.?!:;").find(word.back()) != std::string_view::npos)
+    word.remove_suffix(1);
+  if (word.empty()) return false;
+  for (char ch : word)
+    if (!std::isalpha(static_cast<unsigned char>(ch)) && ch != '\'') return false;
+  static const std::vector<std::string_view> months = {
+      "January",   "February", "March",    "April",    "May", "June", "July", "August",
+      "September", "October",  "November", "December", "Jan", "Feb",  "Mar",  "Apr",
+      "Jun",       "Jul",      "Aug",      "Sep",      "Oct", "Nov",  "Dec"};
+  return std::find(months.begin(), months.end(), word) == months.end();
+}
+
+// A random vocabulary word that names no operation, unit or direction of the tool tasks (so that the noise
+// never changes what a question asks).
+std::string noise_word(TaskContext& ctx) {
+  static const std::vector<std::string_view> meaningful = {
+      "plus",      "minus",      "times",    "divided",    "sum",      "product",   "difference", "quotient",
+      "power",     "root",       "square",   "squared",    "cube",     "cubed",     "mod",        "modulo",
+      "modulus",   "remainder",  "percent",  "average",    "mean",     "factorial", "add",        "added",
+      "subtract",  "subtracted", "multiply", "multiplied", "divide",   "over",      "less",       "more",
+      "increased", "decreased",  "take",     "away",       "lots",     "shared",    "among",      "exponent",
+      "raised",    "left",       "leftover", "half",       "twice",    "double",    "triple",     "total",
+      "day",       "days",       "week",     "weeks",      "weekday",  "weekdays",  "month",      "months",
+      "year",      "years",      "date",     "dates",      "before",   "after",     "ago",        "from",
+      "until",     "between",    "business", "working",    "workdays", "ISO",       "number",     "calendar",
+      "forward",   "back",       "earlier",  "later",      "today",    "tomorrow",  "yesterday",  "not",
+      "no",        "and",        "both",     "also",       "then",     "or",        "of",         "by",
+      "to",        "in",         "on",       "since",      "next",     "last",      "first",      "second",
+      "third"};
+  const auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::string& word = ctx.rng.pick(ctx.vocabulary_words);
+    const bool named = std::any_of(meaningful.begin(), meaningful.end(), [&](std::string_view m) {
+      return std::equal(word.begin(), word.end(), m.begin(), m.end(), same);
+    });
+    if (!named) return word;
+  }
+  return "well";  // a vocabulary of tool words only
+}
+
+}  // namespace
+
+std::string insert_noise_words(TaskContext& ctx, const std::string& text, int count) {
+  std::string out = text;
+  for (int i = 0; i < count; ++i) {
+    std::vector<size_t> gaps;  // spaces between two plain words
+    size_t word_start = 0;
+    for (size_t space = out.find(' '); space != std::string::npos;) {
+      const size_t next = out.find(' ', space + 1);
+      const size_t word_end = next == std::string::npos ? out.size() : next;
+      const std::string_view left(out.data() + word_start, space - word_start);
+      const std::string_view right(out.data() + space + 1, word_end - space - 1);
+      if (plain_word(left) && plain_word(right)) gaps.push_back(space);
+      word_start = space + 1;
+      space = next;
+    }
+    if (gaps.empty()) break;
+    const size_t at = gaps[ctx.rng.below(gaps.size())];
+    out.insert(at + 1, noise_word(ctx) + " ");
+  }
+  return out;
+}
+
 std::string chatter(TaskContext& ctx, std::string question) {
+  if (!ctx.eval && ctx.question_noise > 0 && ctx.rng.chance(ctx.question_noise))
+    question = insert_noise_words(ctx, question, static_cast<int>(ctx.rng.range(1, 2)));
   if (ctx.eval || !ctx.rng.chance(0.4)) return question;
   static const std::vector<std::string> leads = {
       "Hi!", "Hello.", "Hey.", "Hi there.", "Good morning!", "Good evening.", "Okay.", "OK, next one.",

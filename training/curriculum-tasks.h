@@ -26,6 +26,7 @@ struct TaskContext {
   const std::vector<std::string>& digit_groups;      // digit_groups(tokenizer), computed once per generator
   int64_t preamble_max_words = 200;                   // CurriculumOptions::preamble_max_words
   const inference::ChatTemplate* chat_template = nullptr;  // renders tool calls as the chat does
+  double question_noise = 0;                               // CurriculumOptions::question_noise
 };
 
 // The tokenizer's whole-word tokens as words (e.g. "river" for "Ġriver"); a fixed list without a tokenizer.
@@ -51,11 +52,16 @@ std::string fill(const std::string& text, const std::map<std::string, std::strin
 // Upper-cases the first byte when it is an ASCII letter.
 std::string capitalize(std::string text);
 
-// The train split's chatter around a user's question: with probability 0.4, a lead-in before it and/or a remark after
-// it (greetings, context, thanks, or a few random words), from lists that share no phrase with the held-out
-// phrasings, so that a question's numbers and dates are found whatever words surround them. The eval split returns
-// `question` unchanged and draws nothing.
+// The train split's chatter around a user's question: with probability 0.4, a lead-in before it and/or a
+// remark after it (greetings, context, thanks, or a few random words), from lists that share no phrase with
+// the held-out phrasings, so that a question's numbers and dates are found whatever words surround them;
+// before that, with probability ctx.question_noise, random words put inside it (insert_noise_words). The eval
+// split returns `question` unchanged and draws nothing.
 std::string chatter(TaskContext& ctx, std::string question);
+
+// `text` with `count` random vocabulary words each put at a random gap between two plain words (letters only,
+// not a month name or its abbreviation); unchanged when it has no such gap.
+std::string insert_noise_words(TaskContext& ctx, const std::string& text, int count);
 
 // Integer / fixed-point text: scaled_text(-1234, 2) = "-12.34".
 std::string scaled_text(int64_t value, int decimals);

@@ -219,6 +219,8 @@ CurriculumGenerator::CurriculumGenerator(CurriculumOptions options, ToolCaller c
                                 std::to_string(options_.passkey_max_tokens));
   if (options_.max_tokens < 0) throw std::invalid_argument("max_tokens must be >= 0");
   if (options_.preamble_max_words < 0) throw std::invalid_argument("preamble_max_words must be >= 0");
+  if (!(options_.question_noise >= 0 && options_.question_noise <= 1))
+    throw std::invalid_argument("question_noise must be in [0, 1]");
   if ((m.calculator > 0 || m.multi > 0) && !has_tool(options_.tools, "calculator"))
     throw std::invalid_argument("the calculator and multi tasks need a \"calculator\" tool in the tools list");
   if ((m.calendar > 0 || m.multi > 0) && !has_tool(options_.tools, "calendar"))
@@ -244,7 +246,8 @@ Conversation CurriculumGenerator::draw(uint64_t index, uint64_t attempt) const {
                               vocabulary_words_,
                               digit_groups_,
                               options_.preamble_max_words,
-                              &template_};
+                              &template_,
+                              options_.question_noise};
   const auto w = weights(options_.mix);
   double total = 0;
   for (double x : w) total += x;

@@ -80,6 +80,11 @@ struct CurriculumOptions {
   // Plain documents (induction*, recall, arguments) start with a line of 0..this many random words, so their content sits
   // at a random distance from the start (0: none, the content right after <|endoftext|>).
   int64_t preamble_max_words = 200;
+  // Train split: the probability that a tool question gets 1-2 random vocabulary words put between two of its
+  // plain words (never next to a number, a date or a month name), so that no fixed frame is needed to find
+  // the tool and its arguments (0: none, and nothing is drawn for it, so the data are those of a build
+  // without this option).
+  double question_noise = 0;
   // The tools offered to the model, OpenAI function format ({"type": "function", "function": {name, description,
   // parameters}}); must include "calculator" and "calendar" when those tasks (or multi) have weight.
   nlohmann::ordered_json tools = nlohmann::ordered_json::array();

@@ -1,7 +1,8 @@
 // The chat template of our own model and the seeded curriculum: exact renders, determinism, the loss mask,
 // piecewise tokenization, task mix, passkey lengths and the held-out split.
-#include "training/chat-template.h"
 #include "training/curriculum.h"
+#include "training/chat-template.h"
+#include "training/curriculum-tasks.h"
 
 #include "tests/support/paths.h"
 
@@ -869,6 +870,89 @@ TEST(Curriculum, ParseTaskMix) {
   EXPECT_EQ(parse_task_mix("arguments=0.5").arguments, 0.5);
   EXPECT_EQ(parse_task_mix("session=0.5").session, 0.5);
   EXPECT_EQ(TaskMix{}.copy, 0);  // the default mix is the one run 1 used
+}
+
+// Words split on spaces.
+std::vector<std::string> words_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// Noise words go only between two plain words: the question's own words stay in order, each insertion is a
+// word from the vocabulary that names no operation, and no number, date or month gets a neighbour it did not
+// have.
+TEST(Curriculum, NoiseWordsGoBetweenPlainWordsOnly) {
+  CurriculumRng rng(5);
+  const ordered_json tools = ordered_json::array();
+  const ToolCaller caller = fake_tool;
+  const std::vector<std::string> vocabulary = {"plus", "weekday", "river", "lantern", "days", "copper"};
+  const std::vector<std::string> digits = {"000"};
+  curriculum::TaskContext ctx{rng,  false,   false,      caller, tools, 256,
+                              2048, nullptr, vocabulary, digits, 200,   nullptr};
+  const std::string question = "Which day of the week was 11 June 2022, and what is 5 plus 7?";
+  const std::vector<std::string> original = words_of(question);
+  std::set<std::string> inserted_words;
+  for (int trial = 0; trial < 200; ++trial) {
+    const std::string noisy = curriculum::insert_noise_words(ctx, question, 2);
+    const std::vector<std::string> got = words_of(noisy);
+    ASSERT_EQ(got.size(), original.size() + 2) << noisy;
+    // The original words are `got` minus two words, in order; the two are between plain words.
+    size_t j = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (j < original.size() && got[i] == original[j]) {
+        ++j;
+        continue;
+      }
+      inserted_words.insert(got[i]);
+      ASSERT_TRUE(got[i] == "river" || got[i] == "lantern" || got[i] == "copper") << noisy;
+      ASSERT_GT(i, 0u);
+      ASSERT_LT(i + 1, got.size());
+      for (const std::string& neighbour : {got[i - 1], got[i + 1]})
+        for (const char* kept : {"11", "June", "2022,", "5", "7?", "plus"})
+          ASSERT_NE(neighbour, kept) << noisy;
+    }
+    ASSERT_EQ(j, original.size()) << noisy;
+  }
+  EXPECT_EQ(inserted_words.size(), 3u);  // every allowed word was drawn
+  // No gap between two plain words: nothing to insert.
+  EXPECT_EQ(curriculum::insert_noise_words(ctx, "5 + 7 = ?", 2), "5 + 7 = ?");
+  EXPECT_EQ(curriculum::insert_noise_words(ctx, "Compute 2024-01-01.", 1), "Compute 2024-01-01.");
+}
+
+// question_noise changes the train split only: the eval split is byte for byte the same, and train questions
+// with noise hold words that no phrasing has.
+TEST(Curriculum, QuestionNoiseChangesTrainQuestionsOnly) {
+  CurriculumOptions plain = options(41, CurriculumSplit::eval), noisy = plain;
+  plain.mix = noisy.mix = parse_task_mix("calculator=0.5,calendar=0.4,multi=0.1");
+  noisy.question_noise = 1;
+  auto conversations = [](const CurriculumOptions& o) {
+    const CurriculumGenerator gen(o, fake_tool, nullptr);
+    std::string out;
+    for (uint64_t i = 0; i < 60; ++i) out += gen.conversation(i).messages.dump() + "\n";
+    return out;
+  };
+  EXPECT_EQ(conversations(plain), conversations(noisy));
+  plain.split = noisy.split = CurriculumSplit::train;
+  const CurriculumGenerator with_noise(noisy, fake_tool, nullptr), without(plain, fake_tool, nullptr);
+  // Without a tokenizer the noise words come from the copy task's fixed list (apple, river, ...), which no
+  // question phrasing uses; the chatter's random sentences draw from it too, a few times in 200 questions.
+  auto noise_words = [](const CurriculumGenerator& gen) {
+    const std::set<std::string> list = {"apple",  "river",  "purple", "window",
+                                        "rocket", "garden", "silver", "pencil"};
+    int found = 0;
+    for (uint64_t i = 0; i < 200; ++i)
+      for (const auto& m : gen.conversation(i).messages)
+        if (m["role"] == "user")
+          for (const std::string& w : words_of(m["content"])) found += list.count(w) > 0;
+    return found;
+  };
+  // 200 questions x 1.5 inserted words x 8 of 50 listed words: ~48 more than the chatter's ~8.
+  EXPECT_GT(noise_words(with_noise), noise_words(without) + 25);
+  CurriculumOptions bad = plain;
+  bad.question_noise = 1.5;
+  EXPECT_THROW(CurriculumGenerator(bad, fake_tool, nullptr), std::invalid_argument);
 }
 
 TEST(Curriculum, BadOptionsAreRejected) {
