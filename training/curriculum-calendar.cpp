@@ -5,9 +5,6 @@
 namespace chorus::training::curriculum {
 namespace {
 
-const char* const kMonthNames[] = {"January", "February", "March",     "April",   "May",      "June",
-                                   "July",    "August",   "September", "October", "November", "December"};
-
 bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 int days_in_month(int y, int m) {
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -43,7 +40,7 @@ DrawnDate make_date(TaskContext& ctx, int y, int m, int d) {
   DrawnDate out;
   out.year = y, out.month = m, out.day = d;
   out.iso = std::to_string(y) + "-" + pad2(m) + "-" + pad2(d);
-  const std::string month = kMonthNames[m - 1];
+  const std::string month(month_names()[m - 1]);
   if (ctx.eval && ctx.rng.chance(0.3)) {
     out.written = std::string("the ") + ordinal(d) + " of " + month + " " + std::to_string(y);  // held-out form
     return out;
@@ -228,6 +225,13 @@ Answered calendar_question(TaskContext& ctx) {
 }
 
 }  // namespace
+
+const std::array<std::string_view, 12>& month_names() {
+  static const std::array<std::string_view, 12> names = {"January",   "February", "March",    "April",
+                                                         "May",       "June",     "July",     "August",
+                                                         "September", "October",  "November", "December"};
+  return names;
+}
 
 // Years: train 1950-2009 and 2015-2040; eval half the time from the held-out 2010-2014.
 DrawnDate draw_date(TaskContext& ctx) {

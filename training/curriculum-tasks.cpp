@@ -57,10 +57,6 @@ std::string random_sentence(TaskContext& ctx) {
   return capitalize(out);
 }
 
-}  // namespace
-
-namespace {
-
 // A word that may sit beside an inserted one: letters only (trailing punctuation aside), not a month or its
 // abbreviation, so that numbers, dates and expressions stay whole.
 bool plain_word(std::string_view word) {
@@ -69,11 +65,10 @@ bool plain_word(std::string_view word) {
   if (word.empty()) return false;
   for (char ch : word)
     if (!std::isalpha(static_cast<unsigned char>(ch)) && ch != '\'') return false;
-  static const std::vector<std::string_view> months = {
-      "January",   "February", "March",    "April",    "May", "June", "July", "August",
-      "September", "October",  "November", "December", "Jan", "Feb",  "Mar",  "Apr",
-      "Jun",       "Jul",      "Aug",      "Sep",      "Oct", "Nov",  "Dec"};
-  return std::find(months.begin(), months.end(), word) == months.end();
+  const auto& months = month_names();
+  return std::none_of(months.begin(), months.end(), [&](std::string_view month) {
+    return word == month || word == month.substr(0, 3);  // "May", "Sep"
+  });
 }
 
 // A random vocabulary word that names no operation, unit or direction of the tool tasks (so that the noise

@@ -1,8 +1,10 @@
 #pragma once
 // Internal to the curriculum: one function per task family (curriculum-calculator.cpp, curriculum-calendar.cpp,
 // curriculum-chat.cpp, curriculum-copy.cpp, curriculum-session.cpp, curriculum-arguments.cpp) and the helpers they share (curriculum-tasks.cpp).
+#include <array>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "training/curriculum-random.h"
@@ -101,6 +103,8 @@ struct DrawnDate {
   std::string written;  // "March 14, 2021" or the ISO text
 };
 DrawnDate draw_date(TaskContext& ctx);
+// "January" .. "December".
+const std::array<std::string_view, 12>& month_names();
 
 Conversation make_calculator_task(TaskContext& ctx);
 Conversation make_calendar_task(TaskContext& ctx);
